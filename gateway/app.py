@@ -1,0 +1,168 @@
+"""The gateway process: build the parts from Settings, serve, and drain gracefully.
+
+Two listeners: the proxy (aiohttp's low-level server — no router, every path is ours) and the
+admin app (health, readiness, metrics, dashboard). On SIGTERM the gateway fails ``/readyz`` at
+once, keeps serving for ``shutdown.drain_seconds`` (endpoints take time to stop routing to
+the pod), stops accepting, lets in-flight requests finish up to ``shutdown.timeout_seconds``,
+closes the upstream pool and returns 0. A second SIGTERM (or SIGINT) cuts the drain short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import ssl
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from gateway import __version__
+from gateway.changes import BUNDLE
+from gateway.config_values import split_address
+from gateway.health import add_health_routes
+from gateway.http.upstream import UpstreamClient
+from gateway.observability.access_log import AccessLogger
+from gateway.observability.admin_routes import add_observability_routes
+from gateway.observability.metrics import Metrics, NullMetrics
+from gateway.proxy import Gateway
+from gateway.services import build_services
+from gateway.settings import Settings
+
+log = logging.getLogger("gateway")
+
+
+class GatewayRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: CollectorRegistry | None = None,
+        upstream_ssl: ssl.SSLContext | bool = True,
+        listener_ssl: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry if registry is not None else CollectorRegistry()
+        pin = settings.upstream_api_version
+        self.metrics: Any = (
+            Metrics(
+                self.registry,
+                version=__version__,
+                upstream_api_version=pin,
+                tls_verify=not settings["upstream.tls.dangerously_disable_verification"],
+            )
+            if settings["metrics.enabled"]
+            else NullMetrics()
+        )
+        self.upstream = UpstreamClient(
+            pool_size=settings["upstream.pool_size"],
+            connect_timeout=settings["upstream.connect_timeout_seconds"],
+            read_timeout=settings["upstream.read_timeout_seconds"],
+            keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
+            ssl_context=upstream_ssl,
+            trust_env=settings["upstream.use_env_proxy"],
+            trace_configs=[self.metrics.trace_config()] if settings["metrics.enabled"] else [],
+        )
+        services, local_handlers = build_services(settings, self.metrics)
+        self.gateway = Gateway(
+            settings,
+            BUNDLE,
+            self.upstream,
+            self.metrics,
+            AccessLogger(enabled=settings["logging.access_log"], fmt=settings["logging.format"]),
+            services,
+            local_handlers,
+        )
+        self.listener_ssl = listener_ssl
+        self.ready = [False]
+        self.proxy_address: tuple[str, int] | None = None
+        self.admin_address: tuple[str, int] | None = None
+        self._proxy_runner: web.ServerRunner | None = None
+        self._admin_runner: web.AppRunner | None = None
+        self._stop = asyncio.Event()
+        self._drain_cut = asyncio.Event()
+
+    def _admin_app(self) -> web.Application:
+        app = web.Application()
+        add_health_routes(app, self.ready)
+        if self.settings["metrics.enabled"]:
+            add_observability_routes(
+                app, self.registry, upstream_api_version=self.settings.upstream_api_version
+            )
+        return app
+
+    async def start(self) -> None:
+        await self.upstream.start()
+        limit = self.settings["limits.max_header_bytes"]
+        server = web.Server(
+            self.gateway.handle,
+            handler_cancellation=True,
+            max_line_size=limit,
+            max_field_size=limit,
+            keepalive_timeout=75.0,
+            access_log=None,
+        )
+        self._proxy_runner = web.ServerRunner(
+            server,
+            handle_signals=False,
+            shutdown_timeout=self.settings["shutdown.timeout_seconds"],
+        )
+        await self._proxy_runner.setup()
+        host, port = split_address(self.settings["listen"])
+        proxy_site = web.TCPSite(
+            self._proxy_runner, host, port, ssl_context=self.listener_ssl, backlog=1024
+        )
+        await proxy_site.start()
+        self.proxy_address = _bound_address(self._proxy_runner)
+        self._admin_runner = web.AppRunner(
+            self._admin_app(), handle_signals=False, access_log=None, shutdown_timeout=2.0
+        )
+        await self._admin_runner.setup()
+        host, port = split_address(self.settings["admin_listen"])
+        await web.TCPSite(self._admin_runner, host, port).start()
+        self.admin_address = _bound_address(self._admin_runner)
+        self.ready[0] = True
+
+    def request_stop(self) -> None:
+        """First call starts the drain; a second one cuts it short."""
+        if self._stop.is_set():
+            self._drain_cut.set()
+        self.ready[0] = False
+        self._stop.set()
+
+    async def wait_and_drain(self) -> None:
+        await self._stop.wait()
+        log.info("stopping: draining for %.1fs", self.settings["shutdown.drain_seconds"])
+        try:
+            await asyncio.wait_for(self._drain_cut.wait(), self.settings["shutdown.drain_seconds"])
+            log.warning("second stop signal: ending the drain now")
+        except TimeoutError:
+            pass
+        await self.stop()
+
+    async def stop(self) -> None:
+        self.ready[0] = False
+        if self._proxy_runner is not None:
+            cut = asyncio.ensure_future(self._drain_cut.wait())
+            cleanup = asyncio.ensure_future(self._proxy_runner.cleanup())
+            await asyncio.wait({cut, cleanup}, return_when=asyncio.FIRST_COMPLETED)
+            cut.cancel()
+            if not cleanup.done():
+                cleanup.cancel()
+            self._proxy_runner = None
+        await self.upstream.close()
+        if self._admin_runner is not None:
+            await self._admin_runner.cleanup()
+            self._admin_runner = None
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+
+
+def _bound_address(runner: web.BaseRunner) -> tuple[str, int]:
+    sockets = runner.addresses
+    host, port = sockets[0][:2]
+    return str(host), int(port)

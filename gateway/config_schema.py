@@ -1,0 +1,139 @@
+"""The table of every scalar setting: YAML path, type, default, environment variable, secrecy.
+
+One table drives the YAML loader, environment overrides, ``check-config`` output and the
+configuration reference, so a setting is declared once. Per-app settings live under
+``apps.<appKey>`` and are described by ``APP_FIELDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.config_values import (
+    as_address,
+    as_bool,
+    as_choice,
+    as_int,
+    as_optional_path,
+    as_optional_str,
+    as_optional_url,
+    as_positive_float,
+    as_tls_version,
+    as_url,
+    as_version,
+)
+
+Caster = Callable[[Any], Any]
+ENV_PREFIX = "KINVEY_GATEWAY_"
+APP_SECRET_ENV_PREFIX = ENV_PREFIX + "APP_SECRET_"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    path: str
+    cast: Caster
+    default: Any
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.path.replace(".", "_").upper()
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("listen", as_address, "127.0.0.1:8080", "proxy listener HOST:PORT"),
+    Field("admin_listen", as_address, "127.0.0.1:9090", "admin listener (health, metrics)"),
+    Field(
+        "public_base_url",
+        as_optional_url,
+        None,
+        "base URL clients reach the gateway at (for URLs it hands out); none = client's Host",
+    ),
+    Field(
+        "default_client_api_version",
+        as_version(0, 6),
+        None,
+        "version assumed for requests without X-Kinvey-API-Version (default: the pin)",
+    ),
+    Field("upstream.url", as_url, "https://baas.kinvey.com", "upstream Kinvey base URL"),
+    Field("upstream.api_version", as_version(3, 6), 6, "API version pinned upstream (3..6)"),
+    Field("upstream.connect_timeout_seconds", as_positive_float, 5.0, "upstream connect timeout"),
+    Field(
+        "upstream.read_timeout_seconds",
+        as_positive_float,
+        60.0,
+        "upstream read timeout (gap between bytes)",
+    ),
+    Field("upstream.pool_size", as_int(1, 100_000), 100, "max upstream connections (total)"),
+    Field(
+        "upstream.keepalive_timeout_seconds",
+        as_positive_float,
+        15.0,
+        "idle upstream connections are closed after this (keep below the upstream's)",
+    ),
+    Field("upstream.use_env_proxy", as_bool, False, "honour HTTPS_PROXY/HTTP_PROXY/NO_PROXY"),
+    Field("upstream.tls.ca_file", as_optional_path, None, "extra CA bundle (PEM file)"),
+    Field("upstream.tls.ca_dir", as_optional_path, None, "extra CA directory (c_rehash'ed)"),
+    Field("upstream.tls.client_cert_file", as_optional_path, None, "client certificate (mTLS)"),
+    Field("upstream.tls.client_key_file", as_optional_path, None, "client key (mTLS)"),
+    Field("upstream.tls.min_version", as_tls_version, "1.2", "minimum TLS version: 1.2 or 1.3"),
+    Field(
+        "upstream.tls.dangerously_disable_verification",
+        as_bool,
+        False,
+        "DANGEROUS: do not verify the upstream certificate",
+    ),
+    Field("tls.cert_file", as_optional_path, None, "listener certificate (PEM); enables HTTPS"),
+    Field("tls.key_file", as_optional_path, None, "listener private key (PEM)"),
+    Field(
+        "limits.max_buffered_body_bytes",
+        as_int(1024, 1 << 31),
+        10 * 1024 * 1024,
+        "largest body buffered for translation (413 beyond)",
+    ),
+    Field("limits.result_set_limit", as_int(1, 1_000_000), 10_000, "Kinvey result-set limit"),
+    Field(
+        "limits.max_concurrent_requests",
+        as_int(1, 1_000_000),
+        1000,
+        "requests in flight before new ones get 503",
+    ),
+    Field("limits.max_header_bytes", as_int(1024, 1 << 20), 16384, "largest header line/field"),
+    Field("limits.client_timeout_seconds", as_positive_float, 120.0, "idle client read timeout"),
+    Field("auth.token_cache_size", as_int(1, 10_000_000), 10_000, "Basic→session cache entries"),
+    Field("auth.token_cache_ttl_seconds", as_positive_float, 3600.0, "Basic→session cache TTL"),
+    Field("url_signing.secret", as_optional_str, None, "secret for gateway URLs", secret=True),
+    Field("url_signing.secret_file", as_optional_path, None, "file holding that secret"),
+    Field("url_signing.ttl_seconds", as_positive_float, 3600.0, "lifetime of gateway URLs"),
+    Field("logging.level", as_choice("debug", "info", "warning", "error"), "info", "log level"),
+    Field("logging.format", as_choice("json", "text"), "json", "log format"),
+    Field("logging.access_log", as_bool, True, "one JSON line per request on stdout"),
+    Field("metrics.enabled", as_bool, True, "Prometheus metrics on the admin listener"),
+    Field("shutdown.drain_seconds", as_positive_float, 5.0, "keep serving after SIGTERM"),
+    Field("shutdown.timeout_seconds", as_positive_float, 20.0, "in-flight grace after drain"),
+)
+
+APP_FIELDS: tuple[Field, ...] = (
+    Field(
+        "default_client_api_version",
+        as_version(0, 6),
+        None,
+        "version assumed when a request has no X-Kinvey-API-Version (default: the pin)",
+    ),
+    Field("min_client_api_version", as_version(0, 6), 0, "older clients get 400"),
+    Field("app_secret", as_optional_str, None, "the app secret", secret=True),
+    Field("app_secret_file", as_optional_path, None, "file holding the app secret"),
+    Field("upstream_url", as_optional_url, None, "this app's upstream (default: upstream.url)"),
+    Field(
+        "upstream_api_version",
+        as_version(3, 6),
+        None,
+        "this app's pin (default: upstream.api_version)",
+    ),
+)
+
+FIELDS_BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
+APP_FIELDS_BY_NAME: dict[str, Field] = {f.path: f for f in APP_FIELDS}

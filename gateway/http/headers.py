@@ -1,0 +1,80 @@
+"""Header rules for a reverse proxy (RFC 9110 §7.6.1), in one pass with precomputed sets.
+
+Hop-by-hop headers, and every header named in ``Connection``, are dropped in both directions.
+Framing headers are recomputed whenever the gateway rewrites a body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from multidict import CIMultiDict, CIMultiDictProxy, istr
+
+HOP_BY_HOP = frozenset(
+    istr(h)
+    for h in (
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "Proxy-Connection",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+    )
+)
+# Never forwarded upstream: the gateway sets these itself.
+_REQUEST_DROP = HOP_BY_HOP | {istr("Host"), istr("X-Kinvey-API-Version")}
+_RESPONSE_DROP = HOP_BY_HOP | {istr("X-Kinvey-API-Version")}
+FRAMING = frozenset(istr(h) for h in ("Content-Length", "Content-Encoding", "Transfer-Encoding"))
+
+Headers = CIMultiDict[str] | CIMultiDictProxy[str]
+
+
+def _connection_tokens(headers: Headers) -> set[str]:
+    tokens: set[str] = set()
+    for value in headers.getall("Connection", ()):
+        tokens.update(t.strip().lower() for t in value.split(",") if t.strip())
+    return tokens
+
+
+def _copy_without(headers: Headers, drop: frozenset[istr]) -> CIMultiDict[str]:
+    named = _connection_tokens(headers) if "Connection" in headers else ()
+    out: CIMultiDict[str] = CIMultiDict()
+    for key, value in headers.items():
+        if key in drop or (named and key.lower() in named):
+            continue
+        out.add(key, value)
+    return out
+
+
+def upstream_request_headers(
+    headers: Headers,
+    *,
+    upstream_host: str,
+    peer: str | None,
+    scheme: str,
+    original_host: str | None,
+    api_version: int,
+) -> CIMultiDict[str]:
+    out = _copy_without(headers, _REQUEST_DROP)
+    out["Host"] = upstream_host
+    out["X-Kinvey-API-Version"] = str(api_version)
+    if peer:
+        prior = out.get("X-Forwarded-For")
+        out["X-Forwarded-For"] = f"{prior}, {peer}" if prior else peer
+    out["X-Forwarded-Proto"] = scheme
+    if original_host:
+        out["X-Forwarded-Host"] = original_host
+    return out
+
+
+def client_response_headers(headers: Headers) -> CIMultiDict[str]:
+    return _copy_without(headers, _RESPONSE_DROP)
+
+
+def drop_framing(headers: CIMultiDict[str], extra: Iterable[str] = ()) -> None:
+    """Forget framing after a body rewrite, so the server frames the new body itself."""
+    for name in (*FRAMING, *extra):
+        headers.popall(name, None)

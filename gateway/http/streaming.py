@@ -1,0 +1,83 @@
+"""Write an answer to the client: relay an upstream body without buffering, or a built one.
+
+A relayed body keeps its bytes and framing (Content-Length, Content-Encoding) exactly. If the
+upstream fails after our status line is out, the client connection is aborted rather than
+finished, so the client sees a broken response instead of a short "complete" one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+log = logging.getLogger("gateway.proxy")
+_BODYLESS_STATUSES = frozenset({204, 304})
+
+
+class RelayAborted(Exception):
+    """The upstream broke mid-body; the client connection was aborted."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+def _bodyless(status: int, method: str) -> bool:
+    return status in _BODYLESS_STATUSES or status < 200 or method == "HEAD"
+
+
+async def relay(
+    request: web.BaseRequest,
+    upstream: aiohttp.ClientResponse,
+    headers: CIMultiDict[str],
+    status: int,
+) -> tuple[web.StreamResponse, int]:
+    """Stream the upstream body to the client; returns the response and bytes written."""
+    response = web.StreamResponse(status=status, reason=upstream.reason, headers=headers)
+    if _bodyless(status, request.method):
+        await response.prepare(request)
+        await response.write_eof()
+        return response, 0
+    await response.prepare(request)
+    sent = 0
+    try:
+        async for chunk in upstream.content.iter_any():
+            await response.write(chunk)
+            sent += len(chunk)
+    except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+        _abort(request)
+        raise RelayAborted("payload_error") from exc
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        _abort(request)
+        raise RelayAborted("timeout") from exc
+    except aiohttp.ClientConnectionResetError:
+        raise  # the client went away: nothing to finish
+    await response.write_eof()
+    return response, sent
+
+
+def _abort(request: web.BaseRequest) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+async def write_buffered(
+    request: web.BaseRequest, status: int, headers: CIMultiDict[str], body: bytes
+) -> web.StreamResponse:
+    """A complete answer built by the gateway: aiohttp frames it (Content-Length)."""
+    if _bodyless(status, request.method) or (status == 302 and not body):
+        for name in ("Content-Length", "Transfer-Encoding"):
+            headers.popall(name, None)
+        if status in _BODYLESS_STATUSES:
+            headers.popall("Content-Type", None)
+        response = web.Response(status=status, headers=headers)
+        if request.method == "HEAD" and body:
+            response.content_length = len(body)
+        return response
+    headers.popall("Content-Length", None)
+    headers.popall("Transfer-Encoding", None)
+    return web.Response(status=status, headers=headers, body=body)

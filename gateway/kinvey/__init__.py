@@ -1,0 +1,1 @@
+"""Pure Kinvey protocol knowledge: error bodies, routes, the version header."""

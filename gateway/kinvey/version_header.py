@@ -1,0 +1,58 @@
+"""The ``X-Kinvey-API-Version`` header: parse the client's version, decide what is allowed.
+
+Spec §1: a missing header takes the app's default (which defaults to the upstream pin); a value
+that is not a whole number, above the newest known version, or below the app's minimum is
+refused with ``400 APIVersionNotAvailable`` before anything is sent upstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.kinvey.errors import KinveyError
+
+VERSION_HEADER = "X-Kinvey-API-Version"
+NEWEST_VERSION = 6
+_MAX_DIGITS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRefused:
+    """The client's version is not served; ``echo`` is the numeric value to echo, if any."""
+
+    error: KinveyError
+    echo: int | None
+
+
+def parse_version(raw: str | None, default: int, minimum: int = 0) -> int | VersionRefused:
+    if raw is None:
+        return default
+    text = raw.strip()
+    # str.isdigit() accepts non-ASCII digits; Kinvey's header is ASCII only.
+    if not text or len(text) > _MAX_DIGITS or not text.isascii() or not text.isdigit():
+        return VersionRefused(
+            KinveyError(
+                "APIVersionNotAvailable",
+                debug="The X-Kinvey-API-Version header must be a whole number",
+            ),
+            None,
+        )
+    version = int(text)
+    if version > NEWEST_VERSION:
+        return VersionRefused(
+            KinveyError(
+                "APIVersionNotAvailable",
+                debug=f"API version {version} is unknown; the newest is {NEWEST_VERSION}",
+            ),
+            version,
+        )
+    if version < minimum:
+        return VersionRefused(
+            KinveyError(
+                "APIVersionNotAvailable",
+                debug=f"API version {version} is no longer served for this app; "
+                f"the oldest served is {minimum}",
+            ),
+            version,
+        )
+    return version

@@ -1,0 +1,376 @@
+"""The request handler: classify, check the version, translate or stream, answer, record.
+
+A request that no version change matches takes the fast path: headers rewritten once, body
+streamed to the upstream and the answer streamed back, nothing parsed. Otherwise the plan's
+layers run around the upstream call (see ``versioning.pipeline``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from gateway.http import headers as header_rules
+from gateway.http.streaming import RelayAborted, relay, write_buffered
+from gateway.http.upstream import UpstreamClient, UpstreamError, classify
+from gateway.kinvey import routes
+from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.version_header import VersionRefused, parse_version
+from gateway.observability.access_log import AccessLogger, AccessRecord
+from gateway.settings import Settings
+from gateway.versioning.bundle import VersionBundle
+from gateway.versioning.context import ExchangeContext, Services
+from gateway.versioning.model import RequestInfo, ResponseInfo
+from gateway.versioning.pipeline import run_plan
+
+log = logging.getLogger("gateway.proxy")
+_REQUEST_IDS = itertools.count(1)
+_ID_PREFIX = os.urandom(4).hex()
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Exchange:
+    """Per-request bookkeeping for metrics and the access log."""
+
+    __slots__ = (
+        "applied",
+        "client_version",
+        "opened",
+        "outcome",
+        "request_id",
+        "route",
+        "upstream_duration",
+        "upstream_status",
+    )
+
+    def __init__(self) -> None:
+        self.route = "other"
+        self.client_version: int | None = None
+        self.upstream_status: int | None = None
+        self.upstream_duration: float | None = None
+        self.outcome = "ok"
+        self.request_id = ""
+        self.applied: list[str] = []
+        self.opened: list[aiohttp.ClientResponse] = []
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        bundle: VersionBundle,
+        upstream: UpstreamClient,
+        metrics: Any,
+        access_log: AccessLogger,
+        services: Services,
+        local_handlers: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.bundle = bundle
+        self.upstream = upstream
+        self.metrics = metrics
+        self.access_log = access_log
+        self.services = services
+        self.local_handlers = local_handlers or {}
+        self.default_upstream_url: str = settings["upstream.url"]
+        self.pin = settings.upstream_api_version
+        self.default_client_version: int | None = settings["default_client_api_version"]
+        self.public_base_url: str | None = settings["public_base_url"]
+        self.max_body = int(settings["limits.max_buffered_body_bytes"])
+        self.max_in_flight = int(settings["limits.max_concurrent_requests"])
+        self.in_flight = 0
+        self.newest = max(bundle.newest_version, 6)
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        started = time.monotonic()
+        exchange = Exchange()
+        self.in_flight += 1
+        self.metrics.request_started()
+        status = 500
+        sent = 0
+        try:
+            response, sent = await self._dispatch(request, exchange)
+            status = response.status
+            return response
+        except RelayAborted as exc:
+            exchange.outcome = exc.outcome
+            status = exchange.upstream_status or 502
+            raise
+        except (ConnectionResetError, asyncio.CancelledError):
+            exchange.outcome = "client_disconnected"
+            status = 499
+            raise
+        finally:
+            for opened in exchange.opened:
+                opened.release()
+            self.in_flight -= 1
+            self._record(request, exchange, status, started, sent)
+
+    async def _dispatch(
+        self, request: web.BaseRequest, exchange: Exchange
+    ) -> tuple[web.StreamResponse, int]:
+        raw_path = _origin_form(request)
+        if raw_path is None:
+            error = KinveyError("BadRequest", debug="invalid request target")
+            return self._error(request, exchange, error, None), 0
+        match = routes.match(raw_path)
+        exchange.route = match.name
+        if self.in_flight > self.max_in_flight:
+            self.metrics.gateway_error("overloaded")
+            error = KinveyError(
+                "KinveyInternalErrorRetry",
+                status=503,
+                debug="the gateway is overloaded; retry later",
+            )
+            return self._error(request, exchange, error, None), 0
+        local = self.local_handlers.get(match.name)
+        if local is not None:
+            return await local(request, exchange), 0
+        app = self.settings.app(match.app_key)
+        pin = (app.upstream_api_version if app else None) or self.pin
+        base_url = (app.upstream_url if app else None) or self.default_upstream_url
+        default = app.default_client_api_version if app else None
+        if default is None:
+            default = self.default_client_version
+        version = parse_version(
+            request.headers.get("X-Kinvey-API-Version"),
+            pin if default is None else default,
+            app.min_client_api_version if app else 0,
+        )
+        if isinstance(version, VersionRefused):
+            self.metrics.gateway_error("version_not_available")
+            return self._error(request, exchange, version.error, version.echo), 0
+        exchange.client_version = version
+        plan = self.bundle.plan(version, pin, request.method, match.name)
+        context = ExchangeContext(
+            self.settings,
+            app,
+            self._public_base(request),
+            self.services,
+            self.metrics,
+            exchange.applied,
+        )
+        info = RequestInfo(
+            method=request.method,
+            raw_path=raw_path,
+            route=match,
+            headers=CIMultiDict(request.headers),
+            client_version=version,
+            upstream_version=pin,
+            context=context,
+            stream=request.content if request.body_exists else None,
+        )
+        if plan.reads_request_body and request.body_exists:
+            try:
+                info.body = await _read_bounded(request, self.max_body)
+            except BodyTooLarge:
+                self.metrics.gateway_error("body_too_large")
+                error = KinveyError(
+                    "BadRequest",
+                    status=413,
+                    debug=f"the request body is larger than {self.max_body} bytes",
+                )
+                return self._error(request, exchange, error, version, version), 0
+
+        async def send(outgoing: RequestInfo) -> ResponseInfo:
+            return await self._send(request, outgoing, base_url, exchange)
+
+        result = await (send(info) if plan.is_passthrough else run_plan(plan, info, send))
+        return await self._answer(request, exchange, result, version, base_url)
+
+    async def _send(
+        self, request: web.BaseRequest, info: RequestInfo, base_url: str, exchange: Exchange
+    ) -> ResponseInfo:
+        headers = header_rules.upstream_request_headers(
+            info.headers,
+            upstream_host=URL(base_url).raw_authority,
+            peer=request.remote,
+            scheme=request.scheme,
+            original_host=request.headers.get("Host"),
+            api_version=info.upstream_version,
+        )
+        body: Any = info.body if info.body is not None else info.stream
+        if info.body is not None:
+            headers.popall("Transfer-Encoding", None)
+            headers["Content-Length"] = str(len(info.body))
+        started = time.monotonic()
+        try:
+            upstream = await self.upstream.send(base_url, info.method, info.raw_path, headers, body)
+        except UpstreamError as exc:
+            exchange.outcome = exc.outcome
+            exchange.upstream_duration = time.monotonic() - started
+            self.metrics.upstream_finished(
+                route=exchange.route,
+                status=None,
+                outcome=exc.outcome,
+                duration=exchange.upstream_duration,
+            )
+            self.metrics.gateway_error(
+                "upstream_timeout" if exc.outcome == "timeout" else "upstream_unreachable"
+            )
+            return ResponseInfo.from_error(
+                KinveyError("KinveyInternalErrorRetry", status=exc.status, debug=exc.debug)
+            )
+        exchange.opened.append(upstream)
+        exchange.upstream_status = upstream.status
+        exchange.upstream_duration = time.monotonic() - started
+        self.metrics.upstream_finished(
+            route=exchange.route,
+            status=upstream.status,
+            outcome="ok",
+            duration=exchange.upstream_duration,
+        )
+        return ResponseInfo(
+            upstream.status,
+            header_rules.client_response_headers(upstream.headers),
+            None,
+            loader=lambda: _read_upstream(upstream, self.max_body),
+            upstream_status=upstream.status,
+            source=upstream,
+        )
+
+    async def _answer(
+        self,
+        request: web.BaseRequest,
+        exchange: Exchange,
+        result: ResponseInfo,
+        version: int,
+        base_url: str,
+    ) -> tuple[web.StreamResponse, int]:
+        headers = result.headers
+        headers["X-Kinvey-API-Version"] = str(version)
+        if "X-Kinvey-Request-Id" not in headers:
+            headers["X-Kinvey-Request-Id"] = _new_request_id()
+        exchange.request_id = headers["X-Kinvey-Request-Id"]
+        if "Location" in headers:
+            headers["Location"] = _rewrite_location(
+                headers["Location"], base_url, self._public_base(request)
+            )
+        if result.body is None and result.source is not None:
+            return await relay(request, result.source, headers, result.status)
+        body = result.body or b""
+        return await write_buffered(request, result.status, headers, body), len(body)
+
+    def _error(
+        self,
+        request: web.BaseRequest,
+        exchange: Exchange,
+        error: KinveyError,
+        echo: int | None,
+        client_version: int | None = None,
+    ) -> web.StreamResponse:
+        """An answer the gateway makes itself, before any translation layer could shape it."""
+        exchange.request_id = _new_request_id()
+        headers: CIMultiDict[str] = CIMultiDict()
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        headers["X-Kinvey-Request-Id"] = exchange.request_id
+        if echo is not None:
+            headers["X-Kinvey-API-Version"] = str(echo)
+        body = error.body_bytes(client_version)
+        return web.Response(status=error.status_code, headers=headers, body=body)
+
+    def _public_base(self, request: web.BaseRequest) -> str:
+        return self.public_base_url or f"{request.scheme}://{request.host}"
+
+    def _record(
+        self, request: web.BaseRequest, exchange: Exchange, status: int, started: float, sent: int
+    ) -> None:
+        duration = time.monotonic() - started
+        request_bytes = request.content_length or 0
+        self.metrics.request_finished(
+            method=request.method,
+            route=exchange.route,
+            status=status,
+            api_version=exchange.client_version,
+            duration=duration,
+            request_bytes=request_bytes,
+            response_bytes=sent,
+        )
+        if self.access_log.enabled:
+            self.access_log.log(
+                AccessRecord(
+                    time=time.time(),
+                    request_id=exchange.request_id,
+                    method=request.method,
+                    route=exchange.route,
+                    path=request.path,
+                    client_api_version=exchange.client_version,
+                    upstream_api_version=self.pin,
+                    changes=exchange.applied,
+                    status=status,
+                    upstream_status=exchange.upstream_status,
+                    duration_seconds=duration,
+                    upstream_duration_seconds=exchange.upstream_duration,
+                    request_bytes=request_bytes,
+                    response_bytes=sent,
+                    remote=request.remote or "",
+                    outcome=exchange.outcome,
+                )
+            )
+
+
+def _origin_form(request: web.BaseRequest) -> str | None:
+    """The path and query to forward; an absolute-form target never picks the host."""
+    target = request.raw_path
+    if target.startswith("/"):
+        return target
+    if target.startswith(("http://", "https://")):
+        url = URL(target, encoded=True)
+        return url.raw_path_qs if url.raw_path.startswith("/") else None
+    return None
+
+
+def _rewrite_location(location: str, upstream_base: str, public_base: str) -> str:
+    if location.startswith(upstream_base + "/") or location == upstream_base:
+        return public_base + location[len(upstream_base) :]
+    return location
+
+
+def _new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_REQUEST_IDS):012x}"
+
+
+async def _read_bounded(request: web.BaseRequest, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_upstream(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in upstream.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise KinveyError(
+                    "KinveyInternalErrorRetry",
+                    status=502,
+                    debug="the upstream answer is too large to translate",
+                )
+            chunks.append(chunk)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        failure = classify(exc)
+        raise KinveyError(
+            "KinveyInternalErrorRetry", status=failure.status, debug=failure.debug
+        ) from None
+    return b"".join(chunks)

@@ -1,0 +1,102 @@
+"""Run a plan: request hooks, around hooks and response hooks, layer by layer.
+
+``send`` is the innermost call (the upstream). Each layer turns the request one version
+closer to the upstream, calls the next layer, and turns the response one version back. A
+``KinveyError`` raised by a hook answers the request from that layer outward (outer layers still
+shape it, e.g. into v0's error body); any other exception is a bug in that change: it is
+logged with the change's name, counted, and answered ``500 KinveyInternalErrorStop``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from gateway.http.jsonbody import BodyDecodeError
+from gateway.kinvey.errors import KinveyError
+from gateway.versioning.bundle import Layer, Plan
+from gateway.versioning.change import Hook
+from gateway.versioning.model import RequestInfo, ResponseInfo
+
+log = logging.getLogger("gateway.versioning")
+Send = Callable[[RequestInfo], Awaitable[ResponseInfo]]
+
+
+def _failure(hook: Hook, request: RequestInfo, exc: Exception) -> ResponseInfo:
+    if isinstance(exc, KinveyError):
+        return ResponseInfo.from_error(exc)
+    if isinstance(exc, BodyDecodeError):
+        return ResponseInfo.from_error(KinveyError("JSONParseError", debug=str(exc)))
+    log.error(
+        "version change %s (hook %s) failed: %s: %s",
+        hook.change,
+        hook.name,
+        type(exc).__name__,
+        exc,
+        extra={"change": hook.change},
+    )
+    request.context.metrics.translation_failed(hook.change)
+    return ResponseInfo.from_error(
+        KinveyError("KinveyInternalErrorStop", debug=f"translation {hook.change} failed")
+    )
+
+
+def _bind_around(hook: Hook, inner: Send) -> Send:
+    async def call(request: RequestInfo) -> ResponseInfo:
+        try:
+            response: ResponseInfo = await hook.fn(request, inner)
+        except Exception as exc:
+            return _failure(hook, request, exc)
+        request.context.metrics.translation_applied(hook.change, "around")
+        _note(request, hook)
+        return response
+
+    return call
+
+
+def _note(request: RequestInfo, hook: Hook) -> None:
+    applied = request.context.applied
+    if hook.change not in applied:
+        applied.append(hook.change)
+
+
+async def _run_layer(layer: Layer, request: RequestInfo, inner: Send) -> ResponseInfo:
+    metrics = request.context.metrics
+    for hook in layer.requests:
+        try:
+            hook.fn(request)
+        except Exception as exc:
+            return _failure(hook, request, exc)
+        metrics.translation_applied(hook.change, "request")
+        _note(request, hook)
+    call = inner
+    for hook in reversed(layer.arounds):
+        call = _bind_around(hook, call)
+    response = await call(request)
+    for hook in layer.responses:
+        if response.status not in hook.statuses:
+            continue
+        try:
+            await response.load()
+            hook.fn(response)
+        except BodyDecodeError:
+            continue  # the upstream sent no JSON here: nothing to translate, relay it as is
+        except Exception as exc:
+            return _failure(hook, request, exc)
+        metrics.translation_applied(hook.change, "response")
+        _note(request, hook)
+    return response
+
+
+async def run_plan(plan: Plan, request: RequestInfo, send: Send) -> ResponseInfo:
+    call = send
+    for layer in reversed(plan.layers):
+        call = _layer_call(layer, call)
+    return await call(request)
+
+
+def _layer_call(layer: Layer, inner: Send) -> Send:
+    async def call(request: RequestInfo) -> ResponseInfo:
+        return await _run_layer(layer, request, inner)
+
+    return call
