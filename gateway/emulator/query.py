@@ -1,0 +1,245 @@
+"""A pure, Mongo-style query engine for the emulator: match, sort, project.
+
+Supported: field equality (with dotted paths and array membership), ``$eq $ne $gt $gte $lt
+$lte $in $nin $exists $regex`` (with ``$options``), ``$and``, ``$or`` and ``$nor``. Anything
+else raises :class:`QuerySyntaxError`, which the handlers answer with ``InvalidQuerySyntax``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+Document = dict[str, Any]
+
+_MISSING = object()
+
+
+class QuerySyntaxError(ValueError):
+    """The query, sort or fields parameter cannot be understood."""
+
+
+def parse_json_object(raw: str | None, what: str) -> Document:
+    """``query=`` / ``sort=`` text → a dict; absent or empty means ``{}``."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise QuerySyntaxError(f"The {what} parameter is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise QuerySyntaxError(f"The {what} parameter must be a JSON object")
+    return value
+
+
+def matches(doc: Document, query: Document) -> bool:
+    for key, condition in query.items():
+        if key == "$and":
+            if not all(matches(doc, sub) for sub in _subqueries(key, condition)):
+                return False
+        elif key == "$or":
+            if not any(matches(doc, sub) for sub in _subqueries(key, condition)):
+                return False
+        elif key == "$nor":
+            if any(matches(doc, sub) for sub in _subqueries(key, condition)):
+                return False
+        elif key.startswith("$"):
+            raise QuerySyntaxError(f"Unknown top-level query operator {key}")
+        elif not _field_matches(_lookup(doc, key), condition):
+            return False
+    return True
+
+
+def _subqueries(operator: str, condition: Any) -> list[Document]:
+    if not isinstance(condition, list) or not condition:
+        raise QuerySyntaxError(f"{operator} needs a non-empty array of queries")
+    if not all(isinstance(sub, dict) for sub in condition):
+        raise QuerySyntaxError(f"{operator} needs an array of query objects")
+    return condition
+
+
+def _lookup(doc: Any, path: str) -> Any:
+    value = doc
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _MISSING
+    return value
+
+
+def _is_operator_object(condition: Any) -> bool:
+    return (
+        isinstance(condition, dict)
+        and bool(condition)
+        and all(isinstance(key, str) and key.startswith("$") for key in condition)
+    )
+
+
+def _field_matches(value: Any, condition: Any) -> bool:
+    if not _is_operator_object(condition):
+        return _equals_or_contains(value, condition)
+    options = condition.get("$options", "")
+    for operator, operand in condition.items():
+        if operator == "$options":
+            continue
+        if not _operator_matches(value, operator, operand, options):
+            return False
+    return True
+
+
+def _operator_matches(value: Any, operator: str, operand: Any, options: Any) -> bool:
+    if operator == "$eq":
+        return _equals_or_contains(value, operand)
+    if operator == "$ne":
+        return not _equals_or_contains(value, operand)
+    if operator in ("$in", "$nin"):
+        if not isinstance(operand, list):
+            raise QuerySyntaxError(f"{operator} needs an array")
+        found = any(_equals_or_contains(value, item) for item in operand)
+        return found if operator == "$in" else not found
+    if operator == "$exists":
+        return (value is not _MISSING) == bool(operand)
+    if operator in ("$gt", "$gte", "$lt", "$lte"):
+        return any(_compare(candidate, operator, operand) for candidate in _candidates(value))
+    if operator == "$regex":
+        pattern = _compile_regex(operand, options)
+        return any(
+            isinstance(candidate, str) and pattern.search(candidate) is not None
+            for candidate in _candidates(value)
+        )
+    raise QuerySyntaxError(f"Unknown query operator {operator}")
+
+
+def _candidates(value: Any) -> list[Any]:
+    """The values a field condition is tried against: the value, and each element of an array."""
+    if value is _MISSING:
+        return []
+    if isinstance(value, list):
+        return [value, *value]
+    return [value]
+
+
+def _equals_or_contains(value: Any, operand: Any) -> bool:
+    if value is _MISSING:
+        return operand is None  # Mongo: {"f": null} matches a missing field
+    return any(_same(candidate, operand) for candidate in _candidates(value))
+
+
+def _same(left: Any, right: Any) -> bool:
+    # JSON true is not 1 (Python says it is).
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left is right
+    return bool(left == right)
+
+
+def _comparable(left: Any, right: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(left, bool) or isinstance(right, bool):
+        return False
+    if isinstance(left, numbers) and isinstance(right, numbers):
+        return True
+    return isinstance(left, str) and isinstance(right, str)
+
+
+def _compare(left: Any, operator: str, right: Any) -> bool:
+    if not _comparable(left, right):
+        return False
+    if operator == "$gt":
+        return bool(left > right)
+    if operator == "$gte":
+        return bool(left >= right)
+    if operator == "$lt":
+        return bool(left < right)
+    return bool(left <= right)
+
+
+def _compile_regex(operand: Any, options: Any) -> re.Pattern[str]:
+    if not isinstance(operand, str) or not isinstance(options, str):
+        raise QuerySyntaxError("$regex needs a string pattern and string $options")
+    flags = 0
+    for option in options:
+        if option == "i":
+            flags |= re.IGNORECASE
+        elif option == "m":
+            flags |= re.MULTILINE
+        elif option == "s":
+            flags |= re.DOTALL
+        elif option == "x":
+            flags |= re.VERBOSE
+        else:
+            raise QuerySyntaxError(f"Unknown $regex option {option!r}")
+    try:
+        return re.compile(operand, flags)
+    except re.error as exc:
+        raise QuerySyntaxError(f"Invalid $regex: {exc}") from None
+
+
+def parse_sort(raw: str | None) -> list[tuple[str, int]]:
+    spec = parse_json_object(raw, "sort")
+    keys: list[tuple[str, int]] = []
+    for field, direction in spec.items():
+        if isinstance(direction, bool) or direction not in (1, -1):
+            raise QuerySyntaxError(f"Sort direction of {field!r} must be 1 or -1")
+        keys.append((field, int(direction)))
+    return keys
+
+
+def _type_rank(value: Any) -> int:
+    # Mongo's order of types: missing/null < numbers < strings < objects < arrays < booleans.
+    if value is _MISSING or value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, (int, float)):
+        return 1
+    if isinstance(value, str):
+        return 2
+    if isinstance(value, dict):
+        return 3
+    return 4
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    rank = _type_rank(value)
+    if rank in (1, 2, 5):
+        return (rank, value)
+    if rank in (3, 4):
+        return (rank, json.dumps(value, sort_keys=True))
+    return (rank, 0)
+
+
+def sort_documents(docs: Iterable[Document], keys: Sequence[tuple[str, int]]) -> list[Document]:
+    result = list(docs)
+    for field, direction in reversed(keys):  # stable sorts, least significant key first
+        result.sort(key=lambda doc: _sort_key(_lookup(doc, field)), reverse=direction < 0)
+    return result
+
+
+def parse_fields(raw: str | None) -> list[str] | None:
+    if raw is None or not raw.strip():
+        return None
+    return [field.strip() for field in raw.split(",") if field.strip()]
+
+
+def project(doc: Document, fields: Sequence[str] | None) -> Document:
+    """Only the named (possibly dotted) fields, always with ``_id``."""
+    if fields is None:
+        return doc
+    result: Document = {}
+    if "_id" in doc:
+        result["_id"] = doc["_id"]
+    for field in fields:
+        value = _lookup(doc, field)
+        if value is _MISSING:
+            continue
+        target = result
+        *parents, leaf = field.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return result

@@ -1,0 +1,153 @@
+"""``/appdata``: the handshake and the data store (CRUD, queries, counts, multi-insert)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.emulator import auth, versions
+from gateway.emulator.listing import listing_of, matching, query_of, run_listing
+from gateway.emulator.responses import empty_response, json_response, kinvey_error
+from gateway.emulator.routing import Call
+from gateway.emulator.store import Document, new_id, stamp_metadata
+from gateway.kinvey.errors import KinveyError
+
+BACKEND_VERSION = "3.40.0"
+MULTI_INSERT_MAX = 100
+
+
+async def handshake_anonymous(call: Call) -> web.StreamResponse:
+    return json_response({"version": BACKEND_VERSION, "kinvey": "hello"})
+
+
+async def handshake(call: Call) -> web.StreamResponse:
+    auth.authenticate(call, auth.ANYONE)
+    name = call.config.app_name
+    return json_response(
+        {
+            "version": BACKEND_VERSION,
+            "kinvey": f"hello {name}",
+            "appName": name,
+            "environmentName": call.config.environment_name,
+        }
+    )
+
+
+def _creator_id(principal: auth.Principal, call: Call) -> str:
+    return principal.user.user_id if principal.user is not None else call.config.app_key
+
+
+def _insert(call: Call, entity: Any, creator: str) -> Document:
+    """One POSTed entity, stored; the KinveyError a single POST of it would get otherwise."""
+    if not isinstance(entity, dict):
+        raise KinveyError("BadRequest", debug="An entity must be a JSON object")
+    doc: Document = dict(entity)
+    entity_id = doc.get("_id", None)
+    if entity_id is None:
+        entity_id = new_id()
+    elif not isinstance(entity_id, str) or not entity_id:
+        raise kinvey_error("InvalidIdentifier", "_id must be a non-empty string")
+    collection = call.store.collection(call.params["collection"])
+    if entity_id in collection:
+        raise KinveyError(
+            "EntityAlreadyExists",
+            description="An entity with this _id already exists in the collection",
+            debug="Use PUT /appdata/:appKey/:collection/:id to update an entity",
+            status=409,
+        )
+    doc["_id"] = entity_id
+    collection[entity_id] = stamp_metadata(doc, creator, None)
+    return doc
+
+
+async def create(call: Call) -> web.StreamResponse:
+    principal = auth.authenticate(call, auth.USER_OR_MASTER)
+    body = await call.json_body()
+    creator = _creator_id(principal, call)
+    if isinstance(body, list):
+        return _multi_insert(call, body, creator)
+    return json_response(_insert(call, body, creator), status=201)
+
+
+def _multi_insert(call: Call, entities: list[Any], creator: str) -> web.StreamResponse:
+    if not versions.has_multi_insert(call.version):
+        raise versions.feature_unavailable(
+            "Inserting multiple entities is not available in this Kinvey API version"
+        )
+    if not entities:
+        raise KinveyError("BadRequest", debug="The array of entities to insert is empty")
+    if len(entities) > MULTI_INSERT_MAX:
+        raise KinveyError(
+            "BadRequest",
+            debug=f"At most {MULTI_INSERT_MAX} entities can be inserted in one request",
+            status=413,
+        )
+    saved: list[Document | None] = []
+    errors: list[dict[str, Any]] = []
+    for index, entity in enumerate(entities):
+        try:
+            saved.append(_insert(call, entity, creator))
+        except KinveyError as error:
+            saved.append(None)
+            errors.append({"index": index, **error.body(call.version)})
+    status = 207 if errors else 201
+    return json_response({"entities": saved, "errors": errors}, status=status)
+
+
+async def read_entity(call: Call) -> web.StreamResponse:
+    auth.authenticate(call, auth.USER_OR_MASTER)
+    doc = call.store.collection(call.params["collection"]).get(call.params["id"])
+    if doc is None:
+        raise KinveyError("EntityNotFound")
+    return json_response(doc)
+
+
+async def save_entity(call: Call) -> web.StreamResponse:
+    principal = auth.authenticate(call, auth.USER_OR_MASTER)
+    body = await call.json_object()
+    entity_id = call.params["id"]
+    collection = call.store.collection(call.params["collection"])
+    previous = collection.get(entity_id)
+    doc = {**body, "_id": entity_id}
+    collection[entity_id] = stamp_metadata(doc, _creator_id(principal, call), previous)
+    return json_response(doc, status=200 if previous is not None else 201)
+
+
+def _deleted(call: Call, count: int) -> web.StreamResponse:
+    if versions.delete_returns_count(call.version):
+        return json_response({"count": count})
+    return empty_response(204)
+
+
+async def delete_entity(call: Call) -> web.StreamResponse:
+    auth.authenticate(call, auth.USER_OR_MASTER)
+    collection = call.store.collection(call.params["collection"])
+    if collection.pop(call.params["id"], None) is None:
+        raise KinveyError("EntityNotFound")
+    return _deleted(call, 1)
+
+
+async def delete_by_query(call: Call) -> web.StreamResponse:
+    auth.authenticate(call, auth.USER_OR_MASTER)
+    if call.arg("query") is None:
+        raise kinvey_error("MissingQuery", "DELETE on a collection needs ?query=")
+    collection = call.store.collection(call.params["collection"])
+    doomed = matching(collection.values(), query_of(call))
+    for doc in doomed:
+        del collection[doc["_id"]]
+    return _deleted(call, len(doomed))
+
+
+async def find(call: Call) -> web.StreamResponse:
+    auth.authenticate(call, auth.USER_OR_MASTER)
+    docs = call.store.collection(call.params["collection"]).values()
+    return json_response(
+        run_listing(docs, listing_of(call), call.version, call.config.result_set_limit)
+    )
+
+
+async def count(call: Call) -> web.StreamResponse:
+    auth.authenticate(call, auth.USER_OR_MASTER)
+    docs = call.store.collection(call.params["collection"]).values()
+    return json_response({"count": len(matching(docs, query_of(call)))})

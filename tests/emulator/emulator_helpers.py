@@ -1,0 +1,109 @@
+"""Helpers for the emulator tests: a thin Kinvey client over aiohttp's TestClient."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+from multidict import CIMultiDictProxy
+
+from gateway.emulator import EmulatorConfig
+
+_UNSET: Any = object()
+
+
+def basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw)
+
+    @property
+    def error(self) -> str:
+        return str(self.json["error"])
+
+
+class Api:
+    """Calls one emulator as a Kinvey client at a given API version."""
+
+    def __init__(self, client: TestClient[Any, Any], config: EmulatorConfig) -> None:
+        self.client = client
+        self.config = config
+        self.key = config.app_key
+
+    @property
+    def app_auth(self) -> str:
+        return basic(self.config.app_key, self.config.app_secret)
+
+    @property
+    def master_auth(self) -> str:
+        return basic(self.config.app_key, self.config.master_secret)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        version: int | None = None,
+        auth: str | None = None,
+        body: Any = _UNSET,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        allow_redirects: bool = False,
+    ) -> Reply:
+        sent = dict(headers or {})
+        if version is not None:
+            sent["X-Kinvey-API-Version"] = str(version)
+        if auth is not None:
+            sent["Authorization"] = auth
+        if body is not _UNSET:
+            data = json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        response: ClientResponse = await self.client.request(
+            method, path, data=data, headers=sent, params=params, allow_redirects=allow_redirects
+        )
+        raw = await response.read()
+        return Reply(response.status, response.headers, raw)
+
+    async def signup(
+        self, version: int, username: str, password: str = "pw", **fields: Any
+    ) -> dict[str, Any]:
+        body = {"username": username, "password": password, **fields}
+        reply = await self.call(
+            "POST", f"/user/{self.key}", version=version, auth=self.app_auth, body=body
+        )
+        assert reply.status == 201, reply.raw
+        result: dict[str, Any] = reply.json
+        return result
+
+    async def login_token(self, version: int, username: str, password: str = "pw") -> str:
+        """A session token (v1-v6)."""
+        reply = await self.call(
+            "POST",
+            f"/user/{self.key}/login",
+            version=version,
+            auth=self.app_auth,
+            body={"username": username, "password": password},
+        )
+        assert reply.status == 200, reply.raw
+        if version >= 6:
+            return str(reply.json["authToken"])
+        return str(reply.json["_kmd"]["authtoken"])
+
+    async def session(self, version: int, username: str, password: str = "pw") -> str:
+        """Sign up ``username`` and return ``Kinvey <token>`` for it."""
+        await self.signup(version, username, password)
+        return "Kinvey " + await self.login_token(version, username, password)
