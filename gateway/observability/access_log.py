@@ -1,0 +1,206 @@
+"""The access log (one line per request on stdout) and the application log setup (stderr).
+
+``AccessLogger.log`` runs on the event loop for every request, so it only appends the record
+to a deque (thread-safe, no lock taken by the caller); a writer thread wakes a few times a
+second, formats the waiting records and writes them in one call. A slow stdout reader (a busy
+log shipper) therefore stalls that thread, never the event loop; when the backlog passes
+``max_backlog`` records, new ones are counted in ``dropped`` instead of growing memory.
+
+What is logged is fixed by :class:`AccessRecord`: no headers, no bodies, no query strings
+(the path is cut at ``?`` again here, in case a caller passes a raw path), and the path of the
+gateway's own signed URLs is cut after its kind. Credentials therefore cannot reach the log.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Final, TextIO
+
+MAX_PATH_CHARS: Final = 512
+_SIGNED_PREFIX: Final = "/_gateway/"
+
+
+@dataclass(slots=True)
+class AccessRecord:
+    """One finished request. The logger keeps a reference: do not mutate it after ``log``."""
+
+    time: float  # epoch seconds when the response finished
+    request_id: str
+    method: str
+    route: str
+    path: str  # without query string
+    client_api_version: int | None
+    upstream_api_version: int
+    changes: list[str] = field(default_factory=list)
+    status: int = 0
+    upstream_status: int | None = None
+    duration_seconds: float = 0.0
+    upstream_duration_seconds: float | None = None
+    request_bytes: int = 0
+    response_bytes: int = 0
+    remote: str = ""
+    outcome: str = "ok"
+
+
+def safe_path(path: str) -> str:
+    """The path as logged: no query string, signed gateway URLs cut, bounded length."""
+    path = path.split("?", 1)[0]
+    if path.startswith(_SIGNED_PREFIX):
+        kind = path[len(_SIGNED_PREFIX) :].split("/", 1)[0]
+        return f"{_SIGNED_PREFIX}{kind}/[redacted]"
+    return path if len(path) <= MAX_PATH_CHARS else path[:MAX_PATH_CHARS] + "..."
+
+
+def record_fields(record: AccessRecord) -> dict[str, object]:
+    """The logged fields, in a stable order; ``time`` as RFC 3339 UTC with milliseconds."""
+    stamp = _utc_stamp(record.time)
+    upstream_duration = record.upstream_duration_seconds
+    return {
+        "time": stamp,
+        "log": "access",
+        "request_id": record.request_id,
+        "method": record.method,
+        "route": record.route,
+        "path": safe_path(record.path),
+        "client_api_version": record.client_api_version,
+        "upstream_api_version": record.upstream_api_version,
+        "changes": list(record.changes),
+        "status": record.status,
+        "upstream_status": record.upstream_status,
+        "duration_seconds": round(record.duration_seconds, 6),
+        "upstream_duration_seconds": None
+        if upstream_duration is None
+        else round(upstream_duration, 6),
+        "request_bytes": record.request_bytes,
+        "response_bytes": record.response_bytes,
+        "remote": record.remote,
+        "outcome": record.outcome,
+    }
+
+
+def _utc_stamp(epoch: float) -> str:
+    seconds = int(epoch)
+    millis = min(int((epoch - seconds) * 1000), 999)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def format_record(record: AccessRecord, fmt: str) -> str:
+    """One line: JSON (``fmt == "json"``) or logfmt-style ``key=value`` pairs (``"text"``)."""
+    fields = record_fields(record)
+    if fmt == "json":
+        return json.dumps(fields, separators=(",", ":"))
+    return " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
+
+
+def _text_value(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(value) or "-"
+    if isinstance(value, str):
+        # Quote anything a log parser could split on; json.dumps also escapes control bytes.
+        simple = value and all(c.isalnum() or c in "-_./:[]" for c in value)
+        return value if simple else json.dumps(value)
+    return str(value)
+
+
+class AccessLogger:
+    """Buffered, non-blocking access log writer (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        enabled: bool,
+        fmt: str = "json",
+        stream: TextIO | None = None,
+        flush_interval: float = 0.2,
+        max_backlog: int = 100_000,
+    ) -> None:
+        self.enabled = enabled
+        self.dropped = 0
+        self._fmt = fmt
+        self._stream = stream if stream is not None else sys.stdout
+        self._flush_interval = flush_interval
+        self._max_backlog = max_backlog
+        self._pending: deque[AccessRecord] = deque()
+        self._write_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        if enabled:
+            self._thread = threading.Thread(target=self._run, name="kgw-access-log", daemon=True)
+            self._thread.start()
+            atexit.register(self.close)
+
+    def log(self, record: AccessRecord) -> None:
+        if not self.enabled:
+            return
+        if len(self._pending) >= self._max_backlog:
+            self.dropped += 1
+            return
+        self._pending.append(record)
+
+    def flush(self) -> None:
+        """Write everything logged so far (blocks; for shutdown and tests)."""
+        with self._write_lock:
+            pending = self._pending
+            lines = [format_record(pending.popleft(), self._fmt) for _ in range(len(pending))]
+            if lines:
+                try:
+                    self._stream.write("\n".join(lines) + "\n")
+                    self._stream.flush()
+                except (OSError, ValueError):  # closed or broken stdout: nothing to do
+                    pass
+
+    def close(self) -> None:
+        """Stop the writer thread after a final flush; safe to call more than once."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            atexit.unregister(self.close)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._closed.wait(self._flush_interval):
+            self.flush()
+
+
+class JsonLogFormatter(logging.Formatter):
+    """Application log records as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": _utc_stamp(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, separators=(",", ":"))
+
+
+_HANDLER_MARK: Final = "_kgw_handler"
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    """Route application logs to stderr as JSON lines or text; calling again replaces it."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _HANDLER_MARK, True)
+    if fmt == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level.upper())

@@ -1,0 +1,99 @@
+"""The built-in dashboard's data: the registry's ``kgw_`` series folded into small totals.
+
+The page (dashboard.html) polls this every few seconds and turns consecutive snapshots into
+rates and windowed percentiles itself, so the server keeps no history and a snapshot is just
+a pass over the registry (a few hundred samples). Counters are cumulative since the process
+started; histogram buckets are cumulative per ``le`` summed over all label sets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.samples import Sample
+
+Snapshot = dict[str, Any]
+
+
+def _add(totals: dict[str, float], key: str, value: float) -> None:
+    totals[key] = totals.get(key, 0.0) + value
+
+
+def _bucket_totals(samples: Iterable[Sample]) -> list[list[float | None]]:
+    """``[[le, cumulative count], ...]`` summed over label sets; ``le`` None means +Inf."""
+    by_le: dict[float, float] = {}
+    for sample in samples:
+        le = float(sample.labels["le"])
+        by_le[le] = by_le.get(le, 0.0) + sample.value
+    return [[None if math.isinf(le) else le, count] for le, count in sorted(by_le.items())]
+
+
+def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int) -> Snapshot:
+    by_version: dict[str, float] = {}
+    by_class: dict[str, float] = {}
+    translations: dict[str, float] = {}
+    translation_errors: dict[str, float] = {}
+    gateway_errors: dict[str, float] = {}
+    upstream_outcomes: dict[str, float] = {}
+    auth: dict[str, float] = {}
+    latency: list[Sample] = []
+    upstream_latency: list[Sample] = []
+    single: dict[str, float] = {}
+    build: dict[str, str] = {}
+
+    for family in registry.collect():
+        for sample in family.samples:
+            name, labels, value = sample.name, sample.labels, sample.value
+            if name == "kgw_http_requests_total":
+                _add(by_version, labels["api_version"], value)
+                code = labels["code"]
+                _add(by_class, f"{code[0]}xx" if code[0].isdigit() else code, value)
+            elif name == "kgw_http_request_duration_seconds_bucket":
+                latency.append(sample)
+            elif name == "kgw_upstream_request_duration_seconds_bucket":
+                upstream_latency.append(sample)
+            elif name == "kgw_translations_total":
+                _add(translations, labels["change"], value)
+            elif name == "kgw_translation_errors_total":
+                _add(translation_errors, labels["change"], value)
+            elif name == "kgw_gateway_errors_total":
+                _add(gateway_errors, labels["reason"], value)
+            elif name == "kgw_upstream_requests_total":
+                _add(upstream_outcomes, labels["outcome"], value)
+            elif name == "kgw_auth_exchanges_total":
+                _add(auth, f"{labels['kind']}/{labels['result']}", value)
+            elif name == "kgw_build_info":
+                build = dict(labels)
+            elif name in _SINGLE_VALUES:
+                single[_SINGLE_VALUES[name]] = value
+
+    return {
+        "time": time.time(),
+        "upstream_api_version": upstream_api_version,
+        "gateway_version": build.get("version", ""),
+        "tls_verify": build.get("tls_verify", ""),
+        "requests_total": sum(by_version.values()),
+        "requests_by_api_version": by_version,
+        "requests_by_status_class": by_class,
+        "latency_buckets": _bucket_totals(latency),
+        "upstream_latency_buckets": _bucket_totals(upstream_latency),
+        "translations_by_change": translations,
+        "translation_errors_by_change": translation_errors,
+        "gateway_errors_by_reason": gateway_errors,
+        "upstream_requests_by_outcome": upstream_outcomes,
+        "auth_exchanges": auth,
+        **{key: single.get(key, 0.0) for key in _SINGLE_VALUES.values()},
+    }
+
+
+_SINGLE_VALUES = {
+    "kgw_http_requests_in_flight": "in_flight",
+    "kgw_upstream_connections_created_total": "upstream_connections_created",
+    "kgw_upstream_connections_reused_total": "upstream_connections_reused",
+    "process_cpu_seconds_total": "process_cpu_seconds",
+    "process_resident_memory_bytes": "process_resident_memory_bytes",
+}
