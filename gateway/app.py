@@ -100,7 +100,7 @@ class GatewayRuntime:
             handler_cancellation=True,
             max_line_size=limit,
             max_field_size=limit,
-            keepalive_timeout=75.0,
+            keepalive_timeout=self.settings["limits.client_idle_timeout_seconds"],
             access_log=None,
         )
         self._proxy_runner = web.ServerRunner(

@@ -102,7 +102,12 @@ FIELDS: tuple[Field, ...] = (
         "requests in flight before new ones get 503",
     ),
     Field("limits.max_header_bytes", as_int(1024, 1 << 20), 16384, "largest header line/field"),
-    Field("limits.client_timeout_seconds", as_positive_float, 120.0, "idle client read timeout"),
+    Field(
+        "limits.client_idle_timeout_seconds",
+        as_positive_float,
+        75.0,
+        "idle keep-alive client connections are closed after this",
+    ),
     Field("auth.token_cache_size", as_int(1, 10_000_000), 10_000, "Basic→session cache entries"),
     Field("auth.token_cache_ttl_seconds", as_positive_float, 3600.0, "Basic→session cache TTL"),
     Field("url_signing.secret", as_optional_str, None, "secret for gateway URLs", secret=True),

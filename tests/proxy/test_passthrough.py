@@ -26,10 +26,15 @@ async def test_every_method_and_body_is_forwarded(
     upstream, url = echo
     gateway = await start_gateway(url)
     body = b'{"a": 1}' if method in {"POST", "PUT", "PATCH"} else b""
-    async with aiohttp.ClientSession() as client, client.request(
-        method, gateway.url + "/rpc/kid_x/custom/thing", data=body,
-        headers={"X-Kinvey-API-Version": "6"},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.request(
+            method,
+            gateway.url + "/rpc/kid_x/custom/thing",
+            data=body,
+            headers={"X-Kinvey-API-Version": "6"},
+        ) as response,
+    ):
         assert response.status == 200
         assert (await response.json())["method"] == method
     assert upstream.seen[-1].method == method
@@ -42,9 +47,10 @@ async def test_percent_encoding_of_path_and_query_is_kept_byte_for_byte(
     upstream, url = echo
     gateway = await start_gateway(url)
     raw = "/appdata/kid_x/books/a%2Fb%20c?query=%7B%22t%22%3A%22x%20y%22%7D&sort=%7B%7D&z=%2b+"
-    async with aiohttp.ClientSession() as client, client.get(
-        aiohttp.client.URL(gateway.url + raw, encoded=True)
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(aiohttp.client.URL(gateway.url + raw, encoded=True)) as response,
+    ):
         assert response.status == 200
     assert upstream.seen[-1].raw_path == raw
 
@@ -63,9 +69,10 @@ async def test_headers_host_forwarded_and_version_pinned(
         "TE": "trailers",
         "Host": "evil.example:1234",
     }
-    async with aiohttp.ClientSession() as client, client.get(
-        gateway.url + "/appdata/kid_x/books", headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(gateway.url + "/appdata/kid_x/books", headers=headers) as response,
+    ):
         assert response.status == 200
         assert response.headers["X-Kinvey-API-Version"] == "5"
         assert response.headers.get("X-Kinvey-Request-Id")
@@ -85,9 +92,10 @@ async def test_repeated_set_cookie_kept_and_response_hop_headers_dropped(
 ) -> None:
     _, url = echo
     gateway = await start_gateway(url)
-    async with aiohttp.ClientSession() as client, client.get(
-        gateway.url + "/fake/cookies"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(gateway.url + "/fake/cookies") as response,
+    ):
         assert response.headers.getall("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
         assert "X-Secret-Hop" not in response.headers
         assert "Keep-Alive" not in response.headers
@@ -99,9 +107,10 @@ async def test_gzip_bytes_and_encoding_pass_untouched(
     _, url = echo
     gateway = await start_gateway(url)
     expected = gzip.compress(json.dumps({"hello": "world" * 50}).encode(), mtime=0)
-    async with aiohttp.ClientSession(auto_decompress=False) as client, client.get(
-        gateway.url + "/fake/gzip", headers={"Accept-Encoding": "gzip"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession(auto_decompress=False) as client,
+        client.get(gateway.url + "/fake/gzip", headers={"Accept-Encoding": "gzip"}) as response,
+    ):
         assert response.headers["Content-Encoding"] == "gzip"
         assert response.headers["Content-Length"] == str(len(expected))
         assert await response.read() == expected
@@ -128,8 +137,10 @@ async def test_204_and_head_framing(
     gateway = await start_gateway(url)
     host, port = gateway.runtime.proxy_address  # type: ignore[misc]
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(b"DELETE /fake/204 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /appdata/kid_x HTTP/1.1\r\n"
-                 b"Host: x\r\nConnection: close\r\n\r\n")
+    writer.write(
+        b"DELETE /fake/204 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /appdata/kid_x HTTP/1.1\r\n"
+        b"Host: x\r\nConnection: close\r\n\r\n"
+    )
     await writer.drain()
     raw = await asyncio.wait_for(reader.read(), 10)
     writer.close()
@@ -149,9 +160,10 @@ async def test_redirects_are_relayed_not_followed(
 ) -> None:
     upstream, url = echo
     gateway = await start_gateway(url)
-    async with aiohttp.ClientSession() as client, client.get(
-        gateway.url + "/fake/redirect", allow_redirects=False
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(gateway.url + "/fake/redirect", allow_redirects=False) as response,
+    ):
         assert response.status == 302
         assert response.headers["Location"] == "http://127.0.0.2:9/elsewhere"
 
@@ -163,8 +175,10 @@ async def test_absolute_form_target_cannot_pick_another_host(
     gateway = await start_gateway(url)
     host, port = gateway.runtime.proxy_address  # type: ignore[misc]
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(b"GET http://127.0.0.3:1/appdata/kid_x/books?x=1 HTTP/1.1\r\n"
-                 b"Host: 127.0.0.3:1\r\nConnection: close\r\n\r\n")
+    writer.write(
+        b"GET http://127.0.0.3:1/appdata/kid_x/books?x=1 HTTP/1.1\r\n"
+        b"Host: 127.0.0.3:1\r\nConnection: close\r\n\r\n"
+    )
     await writer.drain()
     raw = await asyncio.wait_for(reader.read(), 10)
     writer.close()

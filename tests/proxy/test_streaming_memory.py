@@ -35,8 +35,17 @@ async def test_one_gib_each_way_in_bounded_memory(start_upstream: StartUpstream)
     upstream_url = await start_upstream(EchoUpstream().app())
     port, admin = free_port(), free_port()
     with gateway_process(
-        ["serve", "--upstream", upstream_url, "--upstream-api-version", "6",
-         "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}"],
+        [
+            "serve",
+            "--upstream",
+            upstream_url,
+            "--upstream-api-version",
+            "6",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--admin-listen",
+            f"127.0.0.1:{admin}",
+        ],
         admin_port=admin,
     ) as process:
         peak = [0]
@@ -46,7 +55,8 @@ async def test_one_gib_each_way_in_bounded_memory(start_upstream: StartUpstream)
         timeout = aiohttp.ClientTimeout(total=300)
         async with aiohttp.ClientSession(timeout=timeout) as client:
             async with client.post(
-                base + "/fake/sink", data=_upload_body(GIB),
+                base + "/fake/sink",
+                data=_upload_body(GIB),
                 headers={"Content-Length": str(GIB), "Content-Type": "application/octet-stream"},
             ) as response:
                 assert response.status == 200

@@ -36,8 +36,8 @@ async def test_version_header_in_any_case(
 
 
 @pytest.mark.parametrize(
-    ("value", "echoed"), [("abc", None), ("7", "7"), ("99", "99"), ("-1", None), ("3.0", None),
-                          ("", None), ("٣", None)]
+    ("value", "echoed"),
+    [("abc", None), ("7", "7"), ("99", "99"), ("-1", None), ("3.0", None), ("", None), ("٣", None)],
 )
 async def test_bad_versions_are_refused_without_calling_upstream(
     echo: tuple[EchoUpstream, str], start_gateway: StartGateway, value: str, echoed: str | None
@@ -71,7 +71,10 @@ async def test_missing_header_takes_app_default_and_minimum_is_enforced(
         gateway.url + "/appdata/kid_old/books", {"X-Kinvey-API-Version": "1"}
     )
     assert (status, body["error"], headers["X-Kinvey-API-Version"]) == (
-        400, "APIVersionNotAvailable", "1")
+        400,
+        "APIVersionNotAvailable",
+        "1",
+    )
     # Another app without a policy: the default is the pin.
     status, headers, _ = await _get(gateway.url + "/appdata/kid_other/books")
     assert headers["X-Kinvey-API-Version"] == "6"

@@ -29,10 +29,10 @@ class EchoUpstream:
 
     async def echo(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        self.seen.append(Seen(request.method, request.raw_path, list(request.headers.items()),
-                              body))
-        payload = {"method": request.method, "raw_path": request.raw_path,
-                   "body_length": len(body)}
+        self.seen.append(
+            Seen(request.method, request.raw_path, list(request.headers.items()), body)
+        )
+        payload = {"method": request.method, "raw_path": request.raw_path, "body_length": len(body)}
         return web.json_response(payload, headers={"X-Kinvey-API-Version": "6"})
 
     async def cookies(self, request: web.Request) -> web.StreamResponse:
@@ -46,8 +46,9 @@ class EchoUpstream:
 
     async def gzipped(self, request: web.Request) -> web.StreamResponse:
         raw = gzip.compress(json.dumps({"hello": "world" * 50}).encode(), mtime=0)
-        return web.Response(body=raw, headers={"Content-Encoding": "gzip",
-                                               "Content-Type": "application/json"})
+        return web.Response(
+            body=raw, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        )
 
     async def no_content(self, request: web.Request) -> web.StreamResponse:
         return web.Response(status=204)

@@ -20,8 +20,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None,
-              ) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 20.0,
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -55,12 +58,18 @@ def gateway_process(
     env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``python -m gateway ARGS``; waits for readiness, stops it by PID afterwards."""
-    full_env = {**os.environ, "KINVEY_GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0.05",
-                "KINVEY_GATEWAY_LOGGING_ACCESS_LOG": "false", **(env or {})}
+    full_env = {
+        **os.environ,
+        "KINVEY_GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0.05",
+        "KINVEY_GATEWAY_LOGGING_ACCESS_LOG": "false",
+        **(env or {}),
+    }
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", *args], env=full_env,
-        stdout=subprocess.DEVNULL, stderr=log,
+        [sys.executable, "-m", "gateway", *args],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
         url = ready_url or (f"http://127.0.0.1:{admin_port}/readyz" if admin_port else None)

@@ -49,5 +49,9 @@ def test_route_table(
 ) -> None:
     route = match(path)
     assert (route.name, route.app_key, route.collection, route.entity_id) == (
-        name, app, collection, entity)
+        name,
+        app,
+        collection,
+        entity,
+    )
     assert route.name in KNOWN_ROUTES

@@ -45,13 +45,19 @@ def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
         ("upstream:\n  url: ftp://x\n", "upstream.url: expected an http:// or https:// URL"),
         ("listen: 8080\n", "listen: expected HOST:PORT"),
         ("metrics:\n  enabled: maybe\n", "metrics.enabled: expected true or false"),
-        ("apps:\n  kid_a:\n    min_client_api_version: 7\n",
-         "apps.kid_a.min_client_api_version: 7 is out of range 0..6"),
+        (
+            "apps:\n  kid_a:\n    min_client_api_version: 7\n",
+            "apps.kid_a.min_client_api_version: 7 is out of range 0..6",
+        ),
         ("apps:\n  kid_a:\n    colour: red\n", "apps.kid_a.colour: unknown setting"),
-        ("apps:\n  kid_a:\n    app_secret_file: /nonexistent/secret\n",
-         "apps.kid_a.app_secret_file: cannot read /nonexistent/secret"),
-        ("upstream:\n  tls:\n    ca_file: /nonexistent/ca.pem\n",
-         "upstream.tls.ca_file: cannot read /nonexistent/ca.pem"),
+        (
+            "apps:\n  kid_a:\n    app_secret_file: /nonexistent/secret\n",
+            "apps.kid_a.app_secret_file: cannot read /nonexistent/secret",
+        ),
+        (
+            "upstream:\n  tls:\n    ca_file: /nonexistent/ca.pem\n",
+            "upstream.tls.ca_file: cannot read /nonexistent/ca.pem",
+        ),
         ("- a\n- b\n", "the top level must be a mapping"),
         ("a: [\n", "not valid YAML"),
     ],
@@ -73,8 +79,13 @@ def test_secrets_from_file_and_environment_are_redacted(tmp_path: Path) -> None:
         tmp_path,
         f"apps:\n  kid_a:\n    app_secret_file: {secret_file}\n  kid_b:\n    app_secret: inline\n",
     )
-    settings = load_settings(config, {"KINVEY_GATEWAY_APP_SECRET_kid_c": "env-secret",
-                                      "KINVEY_GATEWAY_URL_SIGNING_SECRET": "sign"})
+    settings = load_settings(
+        config,
+        {
+            "KINVEY_GATEWAY_APP_SECRET_kid_c": "env-secret",
+            "KINVEY_GATEWAY_URL_SIGNING_SECRET": "sign",
+        },
+    )
     assert settings.apps["kid_a"].app_secret == "file-secret"
     assert settings.apps["kid_b"].app_secret == "inline"
     assert settings.apps["kid_c"].app_secret == "env-secret"
@@ -85,8 +96,13 @@ def test_secrets_from_file_and_environment_are_redacted(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True,
-                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_check_config_prints_effective_settings(tmp_path: Path) -> None:
@@ -107,3 +123,12 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
     result = _cli("serve", "--config", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2
     assert "cannot read it" in result.stderr
+
+
+def test_configuration_reference_is_current() -> None:
+    from gateway.config_reference import render
+
+    assert (REPO / "docs/configuration.md").read_text() == render(), (
+        "docs/configuration.md is stale: run `python -m gateway.config_reference > "
+        "docs/configuration.md`"
+    )

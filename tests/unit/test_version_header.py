@@ -14,9 +14,19 @@ def test_whole_numbers_in_range(raw: str) -> None:
     assert parse_version(raw, default=6) == int(raw)
 
 
-@pytest.mark.parametrize(("raw", "echo"), [("7", 7), ("abc", None), ("1.5", None),
-                                           ("", None), ("-2", None), ("1e3", None),
-                                           ("99999", None), ("\u0663", None)])
+@pytest.mark.parametrize(
+    ("raw", "echo"),
+    [
+        ("7", 7),
+        ("abc", None),
+        ("1.5", None),
+        ("", None),
+        ("-2", None),
+        ("1e3", None),
+        ("99999", None),
+        ("\u0663", None),
+    ],
+)
 def test_refused_values(raw: str, echo: int | None) -> None:
     refused = parse_version(raw, default=6)
     assert isinstance(refused, VersionRefused)

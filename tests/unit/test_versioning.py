@@ -103,8 +103,16 @@ BUNDLE = VersionBundle([AddsTwo, AddsFour, RefusesBelowFive, Explodes])
 
 def _request(method: str, path: str, client: int, upstream: int, metrics: Any) -> RequestInfo:
     context = ExchangeContext(load_settings(None, {}), None, "http://gw", Services(), metrics)
-    return RequestInfo(method=method, raw_path=path, route=match(path), headers=CIMultiDict(),
-                       client_version=client, upstream_version=upstream, context=context, body=b"")
+    return RequestInfo(
+        method=method,
+        raw_path=path,
+        route=match(path),
+        headers=CIMultiDict(),
+        client_version=client,
+        upstream_version=upstream,
+        context=context,
+        body=b"",
+    )
 
 
 async def _upstream_echo(request: RequestInfo) -> ResponseInfo:
@@ -134,8 +142,9 @@ def test_changes_outside_the_client_upstream_range_stay_dormant() -> None:
 async def test_forward_emulation_uses_newer_hooks() -> None:
     plan = BUNDLE.plan(3, 1, "GET", "appdata.entity")
     assert plan.change_names == ("AddsTwo",)
-    response = await run_plan(plan, _request("GET", "/appdata/k/c/1", 3, 1, Recorder()),
-                              _upstream_echo)
+    response = await run_plan(
+        plan, _request("GET", "/appdata/k/c/1", 3, 1, Recorder()), _upstream_echo
+    )
     assert response.json["forward"] == 2
 
 
@@ -147,8 +156,9 @@ async def test_a_gate_answers_and_outer_layers_still_shape_the_error() -> None:
         return ResponseInfo.from_json(200, {})
 
     plan = BUNDLE.plan(1, 6, "DELETE", "appdata.entity")
-    response = await run_plan(plan, _request("DELETE", "/appdata/k/c/1", 1, 6, Recorder()),
-                              upstream)
+    response = await run_plan(
+        plan, _request("DELETE", "/appdata/k/c/1", 1, 6, Recorder()), upstream
+    )
     assert response.status == 400
     assert response.json["error"] == "FeatureUnavailable"
     assert called == []
@@ -169,8 +179,9 @@ async def test_error_statuses_are_matched_only_when_declared() -> None:
 async def test_a_crashing_change_gives_500_for_that_request_and_is_counted() -> None:
     metrics = Recorder()
     plan = BUNDLE.plan(2, 6, "PUT", "appdata.entity")
-    response = await run_plan(plan, _request("PUT", "/appdata/k/c/1", 2, 6, metrics),
-                              _upstream_echo)
+    response = await run_plan(
+        plan, _request("PUT", "/appdata/k/c/1", 2, 6, metrics), _upstream_echo
+    )
     assert response.status == 500
     assert response.json["error"] == "KinveyInternalErrorStop"
     assert "Explodes" in response.json["debug"]
