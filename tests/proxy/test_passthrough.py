@@ -1,4 +1,4 @@
-"""Pass-through fidelity: what the app sends reaches the upstream, what it answers reaches the app."""
+"""Pass-through fidelity: what the app sends reaches the upstream, and what it answers, the app."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ async def test_204_and_head_framing(
 async def test_redirects_are_relayed_not_followed(
     echo: tuple[EchoUpstream, str], start_gateway: StartGateway
 ) -> None:
-    upstream, url = echo
+    _, url = echo
     gateway = await start_gateway(url)
     async with (
         aiohttp.ClientSession() as client,

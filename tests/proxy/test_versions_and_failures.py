@@ -58,7 +58,7 @@ async def test_bad_versions_are_refused_without_calling_upstream(
 async def test_missing_header_takes_app_default_and_minimum_is_enforced(
     echo: tuple[EchoUpstream, str], start_gateway: StartGateway, tmp_path
 ) -> None:
-    upstream, url = echo
+    _, url = echo
     config = tmp_path / "gateway.yaml"
     config.write_text(
         "apps:\n  kid_old:\n    default_client_api_version: 6\n    min_client_api_version: 2\n"
@@ -101,7 +101,7 @@ async def test_slow_upstream_gives_504_within_the_read_timeout(
     echo: tuple[EchoUpstream, str], start_gateway: StartGateway
 ) -> None:
     _, url = echo
-    gateway = await start_gateway(url, **{"upstream__read_timeout_seconds": 0.3})
+    gateway = await start_gateway(url, upstream__read_timeout_seconds=0.3)
     status, _, body = await _get(gateway.url + "/fake/slow?s=3", {"X-Kinvey-API-Version": "6"})
     assert status == 504
     assert body["error"] == "KinveyInternalErrorRetry"

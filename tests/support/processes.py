@@ -64,7 +64,7 @@ def gateway_process(
         "KINVEY_GATEWAY_LOGGING_ACCESS_LOG": "false",
         **(env or {}),
     }
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", *args],
         env=full_env,
