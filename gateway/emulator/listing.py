@@ -19,6 +19,7 @@ from gateway.emulator.query import (
     parse_sort,
     project,
     sort_documents,
+    validate_query,
 )
 from gateway.emulator.responses import kinvey_error
 from gateway.emulator.routing import Call
@@ -69,6 +70,7 @@ def listing_of(call: Call) -> Listing:
 
 def matching(docs: Iterable[Document], query: Document) -> list[Document]:
     try:
+        validate_query(query)
         return [doc for doc in docs if matches(doc, query)]
     except QuerySyntaxError as exc:
         raise kinvey_error("InvalidQuerySyntax", str(exc)) from None

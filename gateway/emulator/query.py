@@ -34,6 +34,29 @@ def parse_json_object(raw: str | None, what: str) -> Document:
     return value
 
 
+_FIELD_OPERATORS = frozenset(
+    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$regex", "$options"}
+)
+
+
+def validate_query(query: Document) -> None:
+    """Refuse an unusable query up front, as the server does even on an empty collection."""
+    for key, condition in query.items():
+        if key in ("$and", "$or", "$nor"):
+            for sub in _subqueries(key, condition):
+                validate_query(sub)
+        elif key.startswith("$"):
+            raise QuerySyntaxError(f"Unknown top-level query operator {key}")
+        elif _is_operator_object(condition):
+            for operator, operand in condition.items():
+                if operator not in _FIELD_OPERATORS:
+                    raise QuerySyntaxError(f"Unknown query operator {operator}")
+                if operator in ("$in", "$nin") and not isinstance(operand, list):
+                    raise QuerySyntaxError(f"{operator} needs an array")
+            if "$regex" in condition:
+                _compile_regex(condition["$regex"], condition.get("$options", ""))
+
+
 def matches(doc: Document, query: Document) -> bool:
     for key, condition in query.items():
         if key == "$and":

@@ -78,6 +78,15 @@ class Api:
         raw = await response.read()
         return Reply(response.status, response.headers, raw)
 
+    async def storage(
+        self, method: str, url: str, *, data: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Reply:
+        """A request to an absolute storage URL the emulator handed out (no Kinvey headers)."""
+        response = await self.client.session.request(
+            method, url, data=data, headers=headers or {}, allow_redirects=False
+        )
+        return Reply(response.status, response.headers, await response.read())
+
     async def signup(
         self, version: int, username: str, password: str = "pw", **fields: Any
     ) -> dict[str, Any]:
