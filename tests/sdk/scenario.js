@@ -123,13 +123,18 @@ function buildSteps(driver, inputs) {
       check(user && user._id, 'signup returned no _id', { user });
       check(user.username === username, 'signup returned another username', { user });
       state.userId = user._id;
+      // The contract at the SDK's version: signups answer with _kmd.authtoken below v6, without at v6.
+      const tokenInResponse = Boolean(user._kmd && user._kmd.authtoken);
+      check(tokenInResponse === driver.apiVersion < 6,
+        `signup response ${tokenInResponse ? 'has' : 'lacks'} _kmd.authtoken at API version ${driver.apiVersion}`,
+        { user });
       // v3/v4 SDKs take the signup response as the session (it must carry _kmd.authtoken);
       // the v6 SDK logs in separately.
       const session = await driver.sessionToken();
       check(Boolean(session) === driver.signupStartsSession,
         driver.signupStartsSession ? 'no session token after signup' : 'unexpected session after signup',
         { user, session: Boolean(session) });
-      return { _id: user._id, username, session: Boolean(session) };
+      return { _id: user._id, username, tokenInResponse, session: Boolean(session) };
     }],
     ['logout', async () => {
       await driver.logout();
