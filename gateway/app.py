@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import ssl
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from gateway import __version__
 from gateway.changes import BUNDLE
 from gateway.config_values import split_address
 from gateway.health import add_health_routes
+from gateway.http.tls import listener_context, upstream_ssl_context
 from gateway.http.upstream import UpstreamClient
 from gateway.observability.access_log import AccessLogger
 from gateway.observability.admin_routes import add_observability_routes
@@ -34,14 +34,7 @@ log = logging.getLogger("gateway")
 
 
 class GatewayRuntime:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        registry: CollectorRegistry | None = None,
-        upstream_ssl: ssl.SSLContext | bool = True,
-        listener_ssl: ssl.SSLContext | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
         self.registry = registry if registry is not None else CollectorRegistry()
         pin = settings.upstream_api_version
@@ -60,7 +53,7 @@ class GatewayRuntime:
             connect_timeout=settings["upstream.connect_timeout_seconds"],
             read_timeout=settings["upstream.read_timeout_seconds"],
             keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
-            ssl_context=upstream_ssl,
+            ssl_context=upstream_ssl_context(settings),
             trust_env=settings["upstream.use_env_proxy"],
             trace_configs=[self.metrics.trace_config()] if settings["metrics.enabled"] else [],
         )
@@ -74,7 +67,7 @@ class GatewayRuntime:
             services,
             local_handlers,
         )
-        self.listener_ssl = listener_ssl
+        self.listener_tls = listener_context(settings)
         self.ready = [False]
         self.proxy_address: tuple[str, int] | None = None
         self.admin_address: tuple[str, int] | None = None
@@ -110,8 +103,9 @@ class GatewayRuntime:
         )
         await self._proxy_runner.setup()
         host, port = split_address(self.settings["listen"])
+        listener_ssl = self.listener_tls.context if self.listener_tls else None
         proxy_site = web.TCPSite(
-            self._proxy_runner, host, port, ssl_context=self.listener_ssl, backlog=1024
+            self._proxy_runner, host, port, ssl_context=listener_ssl, backlog=1024
         )
         await proxy_site.start()
         self.proxy_address = _bound_address(self._proxy_runner)
@@ -122,6 +116,8 @@ class GatewayRuntime:
         host, port = split_address(self.settings["admin_listen"])
         await web.TCPSite(self._admin_runner, host, port).start()
         self.admin_address = _bound_address(self._admin_runner)
+        if self.listener_tls:
+            self.listener_tls.start()
         self.ready[0] = True
 
     def request_stop(self) -> None:
@@ -152,6 +148,8 @@ class GatewayRuntime:
                 cleanup.cancel()
             self._proxy_runner = None
         await self.upstream.close()
+        if self.listener_tls:
+            await self.listener_tls.stop()
         if self._admin_runner is not None:
             await self._admin_runner.cleanup()
             self._admin_runner = None

@@ -114,7 +114,11 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from gateway.http.tls import listener_context, upstream_ssl_context
+
     settings = load_settings(args.file)
+    upstream_ssl_context(settings)  # certificate files must parse, not just exist
+    listener_context(settings)
     print(yaml.safe_dump(effective_settings(settings), sort_keys=False), end="")
     return 0
 

@@ -89,6 +89,12 @@ FIELDS: tuple[Field, ...] = (
     Field("tls.cert_file", as_optional_path, None, "listener certificate (PEM); enables HTTPS"),
     Field("tls.key_file", as_optional_path, None, "listener private key (PEM)"),
     Field(
+        "tls.reload_interval_seconds",
+        as_positive_float,
+        2.0,
+        "how often the listener certificate files are checked for changes",
+    ),
+    Field(
         "limits.max_buffered_body_bytes",
         as_int(1024, 1 << 31),
         10 * 1024 * 1024,

@@ -118,6 +118,7 @@ async def start_emulator(start_upstream: StartUpstream) -> Callable[..., Awaitab
             "master_secret": MASTER_SECRET,
         }
         defaults.update(config)
+        defaults.setdefault("default_api_version", defaults.get("max_api_version", 6))
         return await start_upstream(create_emulator_app(EmulatorConfig(**defaults)))
 
     return start
