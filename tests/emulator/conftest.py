@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from emulator_helpers import Api
 
 from gateway.emulator import EmulatorConfig, create_emulator_app
-
-MakeApi = Callable[..., Awaitable[Api]]
+from tests.emulator.emulator_helpers import Api, MakeApi
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,3 +117,6 @@ class Api:
         """Sign up ``username`` and return ``Kinvey <token>`` for it."""
         await self.signup(version, username, password)
         return "Kinvey " + await self.login_token(version, username, password)
+
+
+MakeApi = Callable[..., Awaitable[Api]]

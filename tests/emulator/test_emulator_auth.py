@@ -1,7 +1,8 @@
 """Who may call what: app/master secrets, user Basic (refused at v6), sessions (none at v0)."""
 
 import pytest
-from emulator_helpers import Api, basic
+
+from tests.emulator.emulator_helpers import Api, basic
 
 
 async def test_app_and_master_secrets_authenticate(api: Api) -> None:

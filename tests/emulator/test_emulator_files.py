@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from conftest import MakeApi
-from emulator_helpers import Api
+
+from tests.emulator.emulator_helpers import Api, MakeApi
 
 REQUIRED = {"x-goog-acl": "private"}
 

@@ -1,7 +1,8 @@
 """MFA: v6 only; older versions log MFA accounts in normally and refuse the MFA endpoints."""
 
 import pytest
-from emulator_helpers import Api
+
+from tests.emulator.emulator_helpers import Api
 
 
 async def _mfa_login(api: Api, version: int) -> dict[str, object]:

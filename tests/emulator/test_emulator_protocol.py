@@ -1,8 +1,8 @@
 """Version header, Kinvey headers, routing leniency and error shapes on the wire."""
 
 import pytest
-from conftest import MakeApi
-from emulator_helpers import Api
+
+from tests.emulator.emulator_helpers import Api, MakeApi
 
 
 async def test_missing_header_is_served_at_the_default_version(make_api: MakeApi) -> None:

@@ -1,4 +1,4 @@
-from emulator_helpers import Api
+from tests.emulator.emulator_helpers import Api
 
 
 async def test_handshake_and_crud(api: Api) -> None:

@@ -1,7 +1,8 @@
 """Users: signup and login shapes by version, logout, _me, update, delete matrix, restore."""
 
 import pytest
-from emulator_helpers import Api, basic
+
+from tests.emulator.emulator_helpers import Api, basic
 
 
 @pytest.mark.parametrize("version, has_token", [(0, False), (1, True), (5, True), (6, False)])
