@@ -1,0 +1,48 @@
+"""Version 1 introduced sessions: login, logout and ``Authorization: Kinvey <token>``."""
+
+from __future__ import annotations
+
+from gateway.kinvey.errors import KinveyError
+from gateway.versioning import ANY_ROUTE, RequestInfo, VersionChange, older
+
+
+class SessionAuthExists(VersionChange):
+    """Session login, logout and session tokens exist.
+
+    Version 1 added ``POST /user/:appKey/login`` (which answers a session token),
+    ``POST /user/:appKey/_logout`` and ``Authorization: Kinvey <authtoken>``. A v0 app sends
+    ``Basic username:password`` on every call, and its "login" is ``GET /user/:appKey/_me``
+    with those credentials. For v0 clients the gateway answers login and logout itself with
+    ``400 FeatureUnavailable`` and refuses a session token with ``401 InvalidCredentials``;
+    nothing is sent upstream. v0 Basic credentials pass through unchanged here (on a v6
+    upstream the v6 Basic-auth change exchanges them for a session). Newer clients on an older
+    upstream: not needed (upstream pins start at 3).
+    """
+
+    introduced_in = 1
+
+    @older.request("POST", routes={"user.login", "user.logout"})
+    def refuse_login_and_logout(request: RequestInfo) -> None:
+        request.context.metrics.gateway_error("feature_unavailable")
+        raise KinveyError(
+            "FeatureUnavailable",
+            debug="Session login and logout do not exist at API version 0; "
+            "send Basic user credentials with every request",
+        )
+
+    @older.request(routes={ANY_ROUTE})
+    def refuse_session_tokens(request: RequestInfo) -> None:
+        if _uses_session_token(request):
+            request.context.metrics.gateway_error("feature_unavailable")
+            raise KinveyError(
+                "InvalidCredentials",
+                debug="Session tokens do not exist at API version 0; send Basic user credentials",
+            )
+
+
+def _uses_session_token(request: RequestInfo) -> bool:
+    for value in request.headers.getall("Authorization", ()):
+        scheme = value.strip().partition(" ")[0]
+        if scheme.lower() == "kinvey":  # not "KinveyMFA": MFA is another change's gate
+            return True
+    return False
