@@ -24,6 +24,9 @@ APP: frozenset[PrincipalKind] = frozenset({"app", "master"})
 USER_OR_MASTER: frozenset[PrincipalKind] = frozenset({"user", "master"})
 ANYONE: frozenset[PrincipalKind] = frozenset({"app", "master", "user"})
 MASTER: frozenset[PrincipalKind] = frozenset({"master"})
+# Data, files and custom endpoints: users, the master secret, and (leniently) the app secret,
+# which demo tools and tests use to seed data without creating a user first.
+DATA: frozenset[PrincipalKind] = ANYONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ ROUTES: tuple[Route, ...] = (
     route("/user/:appKey/login", POST=routes_user.login),
     route("/user/:appKey/_logout", POST=routes_user.logout),
     route("/user/:appKey/_me", GET=routes_user.me),
+    route("/user/:appKey/_count", GET=routes_user.count_users),
     route("/user/:appKey/mfa/challenge", POST=routes_mfa.challenge),
     route("/user/:appKey/mfa/complete", POST=routes_mfa.complete),
     route(

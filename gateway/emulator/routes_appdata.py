@@ -62,7 +62,7 @@ def _insert(call: Call, entity: Any, creator: str) -> Document:
 
 
 async def create(call: Call) -> web.StreamResponse:
-    principal = auth.authenticate(call, auth.USER_OR_MASTER)
+    principal = auth.authenticate(call, auth.DATA)
     body = await call.json_body()
     creator = _creator_id(principal, call)
     if isinstance(body, list):
@@ -96,7 +96,7 @@ def _multi_insert(call: Call, entities: list[Any], creator: str) -> web.StreamRe
 
 
 async def read_entity(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     doc = call.store.collection(call.params["collection"]).get(call.params["id"])
     if doc is None:
         raise KinveyError("EntityNotFound")
@@ -104,7 +104,7 @@ async def read_entity(call: Call) -> web.StreamResponse:
 
 
 async def save_entity(call: Call) -> web.StreamResponse:
-    principal = auth.authenticate(call, auth.USER_OR_MASTER)
+    principal = auth.authenticate(call, auth.DATA)
     body = await call.json_object()
     entity_id = call.params["id"]
     collection = call.store.collection(call.params["collection"])
@@ -121,7 +121,7 @@ def _deleted(call: Call, count: int) -> web.StreamResponse:
 
 
 async def delete_entity(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     collection = call.store.collection(call.params["collection"])
     if collection.pop(call.params["id"], None) is None:
         raise KinveyError("EntityNotFound")
@@ -129,7 +129,7 @@ async def delete_entity(call: Call) -> web.StreamResponse:
 
 
 async def delete_by_query(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     if call.arg("query") is None:
         raise kinvey_error("MissingQuery", "DELETE on a collection needs ?query=")
     collection = call.store.collection(call.params["collection"])
@@ -140,7 +140,7 @@ async def delete_by_query(call: Call) -> web.StreamResponse:
 
 
 async def find(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     docs = call.store.collection(call.params["collection"]).values()
     return json_response(
         run_listing(docs, listing_of(call), call.version, call.config.result_set_limit)
@@ -148,6 +148,6 @@ async def find(call: Call) -> web.StreamResponse:
 
 
 async def count(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     docs = call.store.collection(call.params["collection"]).values()
     return json_response({"count": len(matching(docs, query_of(call)))})

@@ -54,7 +54,7 @@ def _creator(principal: auth.Principal, call: Call) -> str:
 
 async def _store_metadata(call: Call, file_id: str | None) -> web.StreamResponse:
     _require_files_api(call)
-    principal = auth.authenticate(call, auth.USER_OR_MASTER)
+    principal = auth.authenticate(call, auth.DATA)
     body = await call.json_object(empty_ok=True)
     content_type = _content_type(call, body)
     if file_id is None:
@@ -109,7 +109,7 @@ def _with_download_url(call: Call, record: FileRecord) -> Document:
 
 async def read_file(call: Call) -> web.StreamResponse:
     _require_files_api(call)
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     record = call.store.files.get(call.params["id"])
     if record is None:
         raise KinveyError("BlobNotFound")
@@ -118,7 +118,7 @@ async def read_file(call: Call) -> web.StreamResponse:
 
 async def find_files(call: Call) -> web.StreamResponse:
     _require_files_api(call)
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     metas = [record.meta for record in call.store.files.values()]
     found = run_listing(metas, listing_of(call), call.version, call.config.result_set_limit)
     return json_response(
@@ -128,7 +128,7 @@ async def find_files(call: Call) -> web.StreamResponse:
 
 async def delete_file(call: Call) -> web.StreamResponse:
     _require_files_api(call)
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     if not call.store.remove_file(call.params["id"]):
         raise KinveyError("BlobNotFound")
     return json_response({"count": 1})

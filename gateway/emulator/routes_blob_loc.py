@@ -23,7 +23,7 @@ def _require_old_api(call: Call) -> auth.Principal:
             f"The upload-loc/download-loc/remove-loc endpoints do not exist at API version "
             f"{call.version}; use the Files API (POST /blob/:appKey)"
         )
-    return auth.authenticate(call, auth.USER_OR_MASTER)
+    return auth.authenticate(call, auth.DATA)
 
 
 def _existing(call: Call) -> FileRecord:

@@ -10,6 +10,6 @@ from gateway.emulator.routing import Call
 
 
 async def custom_endpoint(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.USER_OR_MASTER)
+    auth.authenticate(call, auth.DATA)
     body = await call.json_body()
     return json_response({"name": call.params["name"], "body": body if body is not None else {}})

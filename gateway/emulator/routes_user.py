@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.emulator import auth, versions
-from gateway.emulator.listing import listing_of, run_listing
+from gateway.emulator.listing import listing_of, matching, query_of, run_listing
 from gateway.emulator.responses import empty_response, json_response, kinvey_error
 from gateway.emulator.routing import Call
 from gateway.emulator.store import Document, UserRecord, iso_time, new_id, stamp_metadata
@@ -178,14 +178,24 @@ async def restore_user(call: Call) -> web.StreamResponse:
     return empty_response(204)
 
 
-async def find_users(call: Call) -> web.StreamResponse:
+def _visible_users(call: Call) -> list[Document]:
+    """Users as the caller may list them: disabled ones only for the master secret."""
     principal = auth.authenticate(call, auth.USER_OR_MASTER)
     master = principal.kind == "master"
-    visible = [
+    return [
         public_user(record, show_status=master)
         for record in call.store.users.values()
         if master or not record.disabled
     ]
+
+
+async def find_users(call: Call) -> web.StreamResponse:
+    visible = _visible_users(call)
     return json_response(
         run_listing(visible, listing_of(call), call.version, call.config.result_set_limit)
     )
+
+
+async def count_users(call: Call) -> web.StreamResponse:
+    visible = _visible_users(call)
+    return json_response({"count": len(matching(visible, query_of(call)))})

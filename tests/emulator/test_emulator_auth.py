@@ -30,9 +30,16 @@ async def test_missing_or_wrong_credentials_get_invalid_credentials(
     assert reply.status == 401 and reply.error == "InvalidCredentials"
 
 
-async def test_app_secret_may_not_read_data(api: Api) -> None:
-    reply = await api.call("GET", f"/appdata/{api.key}/c", version=5, auth=api.app_auth)
-    assert reply.status == 401 and reply.error == "InsufficientCredentials"
+async def test_app_secret_may_use_data_but_not_act_as_a_user(api: Api) -> None:
+    data = await api.call("GET", f"/appdata/{api.key}/c", version=5, auth=api.app_auth)
+    assert data.status == 200 and data.json == []
+    me = await api.call("GET", f"/user/{api.key}/_me", version=5, auth=api.app_auth)
+    assert me.status == 401 and me.error == "InsufficientCredentials"
+    user = await api.signup(5, "lee")
+    update = await api.call(
+        "PUT", f"/user/{api.key}/{user['_id']}", version=5, auth=api.app_auth, body={}
+    )
+    assert update.status == 401 and update.error == "InsufficientCredentials"
 
 
 async def test_master_secret_reads_data(api: Api) -> None:

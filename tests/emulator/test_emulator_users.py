@@ -232,3 +232,6 @@ async def test_user_query_hides_disabled_users_from_users(api: Api) -> None:
     assert [u["username"] for u in seen.json] == ["jo"]
     by_master = await api.call("GET", f"/user/{api.key}/", version=3, auth=api.master_auth)
     assert sorted(u["username"] for u in by_master.json) == ["jo", "kai"]
+    query = {"query": '{"username": "jo"}'}
+    count = await api.call("GET", f"/user/{api.key}/_count", version=3, auth=token, params=query)
+    assert count.status == 200 and count.json == {"count": 1}
