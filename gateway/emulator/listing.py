@@ -10,15 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.emulator import versions
+from gateway.emulator.ordering import parse_fields, parse_sort, project, sort_documents
 from gateway.emulator.query import (
     Document,
     QuerySyntaxError,
     matches,
-    parse_fields,
     parse_json_object,
-    parse_sort,
-    project,
-    sort_documents,
     validate_query,
 )
 from gateway.emulator.responses import kinvey_error

@@ -1,4 +1,4 @@
-"""A pure, Mongo-style query engine for the emulator: match, sort, project.
+"""A pure, Mongo-style query matcher for the emulator (sorting and fields: ordering.py).
 
 Supported: field equality (with dotted paths and array membership), ``$eq $ne $gt $gte $lt
 $lte $in $nin $exists $regex`` (with ``$options``), ``$and``, ``$or`` and ``$nor``. Anything
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 Document = dict[str, Any]
 
-_MISSING = object()
+MISSING = object()  # a field the document does not have
 
 
 class QuerySyntaxError(ValueError):
@@ -70,7 +69,7 @@ def matches(doc: Document, query: Document) -> bool:
                 return False
         elif key.startswith("$"):
             raise QuerySyntaxError(f"Unknown top-level query operator {key}")
-        elif not _field_matches(_lookup(doc, key), condition):
+        elif not _field_matches(lookup(doc, key), condition):
             return False
     return True
 
@@ -83,7 +82,7 @@ def _subqueries(operator: str, condition: Any) -> list[Document]:
     return condition
 
 
-def _lookup(doc: Any, path: str) -> Any:
+def lookup(doc: Any, path: str) -> Any:
     value = doc
     for part in path.split("."):
         if isinstance(value, dict) and part in value:
@@ -91,7 +90,7 @@ def _lookup(doc: Any, path: str) -> Any:
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return value
 
 
@@ -126,7 +125,7 @@ def _operator_matches(value: Any, operator: str, operand: Any, options: Any) -> 
         found = any(_equals_or_contains(value, item) for item in operand)
         return found if operator == "$in" else not found
     if operator == "$exists":
-        return (value is not _MISSING) == bool(operand)
+        return (value is not MISSING) == bool(operand)
     if operator in ("$gt", "$gte", "$lt", "$lte"):
         return any(_compare(candidate, operator, operand) for candidate in _candidates(value))
     if operator == "$regex":
@@ -140,7 +139,7 @@ def _operator_matches(value: Any, operator: str, operand: Any, options: Any) -> 
 
 def _candidates(value: Any) -> list[Any]:
     """The values a field condition is tried against: the value, and each element of an array."""
-    if value is _MISSING:
+    if value is MISSING:
         return []
     if isinstance(value, list):
         return [value, *value]
@@ -148,7 +147,7 @@ def _candidates(value: Any) -> list[Any]:
 
 
 def _equals_or_contains(value: Any, operand: Any) -> bool:
-    if value is _MISSING:
+    if value is MISSING:
         return operand is None  # Mongo: {"f": null} matches a missing field
     return any(_same(candidate, operand) for candidate in _candidates(value))
 
@@ -200,69 +199,3 @@ def _compile_regex(operand: Any, options: Any) -> re.Pattern[str]:
         return re.compile(operand, flags)
     except re.error as exc:
         raise QuerySyntaxError(f"Invalid $regex: {exc}") from None
-
-
-def parse_sort(raw: str | None) -> list[tuple[str, int]]:
-    spec = parse_json_object(raw, "sort")
-    keys: list[tuple[str, int]] = []
-    for field, direction in spec.items():
-        if isinstance(direction, bool) or direction not in (1, -1):
-            raise QuerySyntaxError(f"Sort direction of {field!r} must be 1 or -1")
-        keys.append((field, int(direction)))
-    return keys
-
-
-def _type_rank(value: Any) -> int:
-    # Mongo's order of types: missing/null < numbers < strings < objects < arrays < booleans.
-    if value is _MISSING or value is None:
-        return 0
-    if isinstance(value, bool):
-        return 5
-    if isinstance(value, (int, float)):
-        return 1
-    if isinstance(value, str):
-        return 2
-    if isinstance(value, dict):
-        return 3
-    return 4
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    rank = _type_rank(value)
-    if rank in (1, 2, 5):
-        return (rank, value)
-    if rank in (3, 4):
-        return (rank, json.dumps(value, sort_keys=True))
-    return (rank, 0)
-
-
-def sort_documents(docs: Iterable[Document], keys: Sequence[tuple[str, int]]) -> list[Document]:
-    result = list(docs)
-    for field, direction in reversed(keys):  # stable sorts, least significant key first
-        result.sort(key=lambda doc: _sort_key(_lookup(doc, field)), reverse=direction < 0)
-    return result
-
-
-def parse_fields(raw: str | None) -> list[str] | None:
-    if raw is None or not raw.strip():
-        return None
-    return [field.strip() for field in raw.split(",") if field.strip()]
-
-
-def project(doc: Document, fields: Sequence[str] | None) -> Document:
-    """Only the named (possibly dotted) fields, always with ``_id``."""
-    if fields is None:
-        return doc
-    result: Document = {}
-    if "_id" in doc:
-        result["_id"] = doc["_id"]
-    for field in fields:
-        value = _lookup(doc, field)
-        if value is _MISSING:
-            continue
-        target = result
-        *parents, leaf = field.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return result

@@ -4,16 +4,8 @@ from typing import Any
 
 import pytest
 
-from gateway.emulator.query import (
-    QuerySyntaxError,
-    matches,
-    parse_fields,
-    parse_json_object,
-    parse_sort,
-    project,
-    sort_documents,
-    validate_query,
-)
+from gateway.emulator.ordering import parse_fields, parse_sort, project, sort_documents
+from gateway.emulator.query import QuerySyntaxError, matches, parse_json_object, validate_query
 
 DOCS: list[dict[str, Any]] = [
     {"_id": "a", "n": 1, "name": "Alice", "tags": ["x", "y"], "meta": {"age": 30}, "ok": True},
