@@ -21,6 +21,7 @@ from gateway import __version__
 from gateway.changes import BUNDLE
 from gateway.config_values import split_address
 from gateway.health import add_health_routes
+from gateway.http.server import CappedServer
 from gateway.http.tls import listener_context, upstream_ssl_context
 from gateway.http.upstream import UpstreamClient
 from gateway.observability.access_log import AccessLogger
@@ -88,8 +89,9 @@ class GatewayRuntime:
     async def start(self) -> None:
         await self.upstream.start()
         limit = self.settings["limits.max_header_bytes"]
-        server = web.Server(
+        server = CappedServer(
             self.gateway.handle,
+            max_connections=self.settings["limits.max_client_connections"],
             handler_cancellation=True,
             max_line_size=limit,
             max_field_size=limit,

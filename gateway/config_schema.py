@@ -109,6 +109,18 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("limits.max_header_bytes", as_int(1024, 1 << 20), 16384, "largest header line/field"),
     Field(
+        "limits.client_body_timeout_seconds",
+        as_positive_float,
+        60.0,
+        "longest stall while reading a client's body or writing to a client",
+    ),
+    Field(
+        "limits.max_client_connections",
+        as_int(1, 1_000_000),
+        10_000,
+        "open client connections; beyond this new ones are closed at once",
+    ),
+    Field(
         "limits.client_idle_timeout_seconds",
         as_positive_float,
         75.0,

@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -20,7 +21,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from gateway.http import headers as header_rules
-from gateway.http.streaming import RelayAborted, relay, write_buffered
+from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError, classify
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
@@ -89,6 +90,7 @@ class Gateway:
         self.default_client_version: int | None = settings["default_client_api_version"]
         self.public_base_url: str | None = settings["public_base_url"]
         self.max_body = int(settings["limits.max_buffered_body_bytes"])
+        self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
         self.max_in_flight = int(settings["limits.max_concurrent_requests"])
         self.in_flight = 0
         self.newest = max(bundle.newest_version, 6)
@@ -108,6 +110,14 @@ class Gateway:
             exchange.outcome = exc.outcome
             status = exchange.upstream_status or 502
             raise
+        except ClientTooSlow:
+            exchange.outcome = "client_timeout"
+            status = 408
+            self.metrics.gateway_error("client_timeout")
+            # The connection is dropped: a client this slow cannot be answered in time.
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=408)
         except (ConnectionResetError, asyncio.CancelledError):
             exchange.outcome = "client_disconnected"
             status = 499
@@ -170,11 +180,11 @@ class Gateway:
             client_version=version,
             upstream_version=pin,
             context=context,
-            stream=request.content if request.body_exists else None,
+            stream=client_body(request.content, self.body_timeout) if request.body_exists else None,
         )
         if plan.reads_request_body and request.body_exists:
             try:
-                info.body = await _read_bounded(request, self.max_body)
+                info.body = await _read_bounded(info.stream, request.content_length, self.max_body)
             except BodyTooLarge:
                 self.metrics.gateway_error("body_too_large")
                 error = KinveyError(
@@ -259,7 +269,7 @@ class Gateway:
                 headers["Location"], base_url, self._public_base(request)
             )
         if result.body is None and result.source is not None:
-            return await relay(request, result.source, headers, result.status)
+            return await relay(request, result.source, headers, result.status, self.body_timeout)
         body = result.body or b""
         return await write_buffered(request, result.status, headers, body), len(body)
 
@@ -342,12 +352,14 @@ def _new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_REQUEST_IDS):012x}"
 
 
-async def _read_bounded(request: web.BaseRequest, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
+async def _read_bounded(
+    stream: AsyncIterator[bytes], content_length: int | None, limit: int
+) -> bytes:
+    if content_length is not None and content_length > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
+    async for chunk in stream:
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge

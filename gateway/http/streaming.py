@@ -7,7 +7,9 @@ finished, so the client sees a broken response instead of a short "complete" one
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
@@ -29,11 +31,49 @@ def _bodyless(status: int, method: str) -> bool:
     return status in _BODYLESS_STATUSES or status < 200 or method == "HEAD"
 
 
+# Above this many bytes queued for a client, the next write may block: bound it with a timeout.
+_WRITE_BUFFER_HIGH = 64 * 1024
+
+
+class ClientTooSlow(Exception):
+    """A client stopped reading (or sending) for longer than the body timeout."""
+
+
+async def client_body(stream: aiohttp.StreamReader | None, timeout: float) -> AsyncIterator[bytes]:
+    """The client's body as chunks, each awaited at most ``timeout`` seconds."""
+    assert stream is not None
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                chunk = await stream.readany()
+        except TimeoutError:
+            raise ClientTooSlow("the client stopped sending its body") from None
+        if not chunk:
+            return
+        yield chunk
+
+
+async def _write(
+    response: web.StreamResponse, request: web.BaseRequest, chunk: bytes, timeout: float
+) -> None:
+    transport = request.transport
+    if transport is None or transport.get_write_buffer_size() + len(chunk) < _WRITE_BUFFER_HIGH:
+        await response.write(chunk)
+        return
+    try:
+        async with asyncio.timeout(timeout):
+            await response.write(chunk)
+    except TimeoutError:
+        _abort(request)
+        raise ClientTooSlow("the client stopped reading the answer") from None
+
+
 async def relay(
     request: web.BaseRequest,
     upstream: aiohttp.ClientResponse,
     headers: CIMultiDict[str],
     status: int,
+    write_timeout: float = 60.0,
 ) -> tuple[web.StreamResponse, int]:
     """Stream the upstream body to the client; returns the response and bytes written."""
     response = web.StreamResponse(status=status, reason=upstream.reason, headers=headers)
@@ -45,7 +85,7 @@ async def relay(
     sent = 0
     try:
         async for chunk in upstream.content.iter_any():
-            await response.write(chunk)
+            await _write(response, request, chunk, write_timeout)
             sent += len(chunk)
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
         _abort(request)

@@ -26,6 +26,8 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from gateway.http.streaming import ClientTooSlow
+
 _SKIP_AUTO_HEADERS = ("Accept-Encoding", "User-Agent", "Content-Type")
 _RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -139,7 +141,13 @@ class UpstreamClient:
                 )
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
                 if not retryable or attempt == 2 or isinstance(exc, aiohttp.ClientConnectorError):
-                    raise classify(exc) from None
+                    raise _failure(exc) from None
             except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
-                raise classify(exc) from None
+                raise _failure(exc) from None
         raise AssertionError("unreachable")
+
+
+def _failure(exc: BaseException) -> Exception:
+    if isinstance(exc.__cause__, ClientTooSlow):
+        return exc.__cause__  # the client stalled while we forwarded its body, not the upstream
+    return classify(exc)

@@ -32,8 +32,12 @@ async def _call(gateway: RunningGateway, method: str = "GET") -> tuple[int, Any,
     started = time.monotonic()
     async with aiohttp.ClientSession() as client:
         try:
-            async with client.request(method, gateway.url + PATH, headers=HEADERS,
-                                      data=b"{}" if method == "POST" else None) as response:
+            async with client.request(
+                method,
+                gateway.url + PATH,
+                headers=HEADERS,
+                data=b"{}" if method == "POST" else None,
+            ) as response:
                 body = await response.json(content_type=None)
                 return response.status, body, time.monotonic() - started
         except aiohttp.ClientPayloadError as exc:
