@@ -80,7 +80,7 @@ async def test_client_disconnecting_mid_upload_cancels_the_upstream_request(
     gateway = await start_gateway(url)
     await _healthy(gateway)
     before = _resources(gateway)
-    reader, writer = await _open(gateway)
+    _reader, writer = await _open(gateway)
     writer.write(b"POST /fake/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n")
     writer.write(b"p" * (1 << 20))
     await writer.drain()
@@ -133,7 +133,7 @@ async def test_client_that_stops_reading_is_cut_after_the_body_timeout(
     _, url = sink
     gateway = await start_gateway(url, limits__client_body_timeout_seconds=0.3)
     before = _resources(gateway)
-    reader, writer = await _open(gateway)
+    _reader, writer = await _open(gateway)
     writer.write(b"GET /fake/big HTTP/1.1\r\nHost: x\r\n\r\n")
     await writer.drain()
     await asyncio.sleep(1.5)  # never read: socket buffers fill, the gateway's write stalls
