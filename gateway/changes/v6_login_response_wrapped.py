@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.changes.upstream_login import mfa_refusal
-from gateway.kinvey.auth import requires_mfa
+from gateway.kinvey.auth import requires_mfa, with_authtoken, without_authtoken
 from gateway.kinvey.errors import KinveyError
 from gateway.versioning import ResponseInfo, VersionChange, newer, older
 
@@ -43,9 +43,7 @@ def _unwrap(response: ResponseInfo) -> None:
     user = answer["user"]
     if not isinstance(user, dict) or not isinstance(answer.get("authToken"), str):
         raise _malformed("a wrapped login answer without user or authToken")
-    kmd = user.get("_kmd")
-    user["_kmd"] = {**(kmd if isinstance(kmd, dict) else {}), "authtoken": answer["authToken"]}
-    response.json = user
+    response.json = with_authtoken(user, answer["authToken"])
 
 
 def _wrap(response: ResponseInfo) -> None:
@@ -56,8 +54,7 @@ def _wrap(response: ResponseInfo) -> None:
     token = kmd.get("authtoken") if isinstance(kmd, dict) else None
     if not isinstance(kmd, dict) or not isinstance(token, str):
         raise _malformed("a login answer without _kmd.authtoken")
-    bare = {**user, "_kmd": {k: v for k, v in kmd.items() if k != "authtoken"}}
-    response.json = {"mfaRequired": False, "user": bare, "authToken": token}
+    response.json = {"mfaRequired": False, "user": without_authtoken(user), "authToken": token}
 
 
 def _is_wrapped(answer: Any) -> bool:

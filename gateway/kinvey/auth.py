@@ -87,6 +87,20 @@ def session_token_of(login_answer: Any) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
+def with_authtoken(user: dict[str, Any], token: str) -> dict[str, Any]:
+    """A copy of a user document whose ``_kmd.authtoken`` is ``token``."""
+    kmd = user.get("_kmd")
+    return {**user, "_kmd": {**(kmd if isinstance(kmd, dict) else {}), "authtoken": token}}
+
+
+def without_authtoken(user: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a user document without ``_kmd.authtoken`` (the same object if it has none)."""
+    kmd = user.get("_kmd")
+    if not isinstance(kmd, dict) or "authtoken" not in kmd:
+        return user
+    return {**user, "_kmd": {k: v for k, v in kmd.items() if k != "authtoken"}}
+
+
 @dataclass(frozen=True, slots=True)
 class LoginAnswer:
     """The outcome of one upstream login, shareable between the requests that waited for it.
