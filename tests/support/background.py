@@ -4,6 +4,7 @@ synchronously (property-based tests run many examples against one long-lived gat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Awaitable, Callable
@@ -33,10 +34,9 @@ def raw_exchange(port: int, payload: bytes, idle: float = 1.0) -> bytes:
     No half-close: a real client keeps its side open, and aiohttp treats EOF as a hang-up.
     """
     with socket.create_connection(("127.0.0.1", port), timeout=idle) as sock:
-        try:
+        # The server may refuse and close before reading everything.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may refuse and close before reading everything
         chunks = []
         while True:
             try:
