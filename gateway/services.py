@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.kinvey.auth import TokenCache
 from gateway.settings import Settings
 from gateway.versioning.context import Services
 
@@ -19,4 +20,7 @@ LocalHandler = Callable[[web.BaseRequest, Any], Awaitable[web.StreamResponse]]
 
 def build_services(settings: Settings, metrics: Any) -> tuple[Services, dict[str, LocalHandler]]:
     services = Services()
+    services.register(
+        TokenCache(settings["auth.token_cache_size"], settings["auth.token_cache_ttl_seconds"])
+    )
     return services, {}
