@@ -159,7 +159,10 @@ class Metrics:
         self._auth_children: dict[tuple[str, str, str], Counter] = {}
 
     def register_changes(self, changes: Iterable[str]) -> None:
-        """Start ``kgw_translation_errors_total`` at 0 for each known change name."""
+        """Start ``kgw_translation_errors_total`` at 0 for each change name (at start-up).
+
+        Without this call a change's error series appears, at 0, when it is first applied.
+        """
         for change in changes:
             self._translation_error_child(change)
 
@@ -206,6 +209,7 @@ class Metrics:
             folded = lbl.one_of(direction, lbl.TRANSLATION_DIRECTIONS)
             child = self._translations.labels(change, folded)
             _remember(self._translation_children, (change, direction), child)
+            self._translation_error_child(change)  # its error count exists (at 0) from now on
         child.inc()
 
     def translation_failed(self, change: str) -> None:
