@@ -28,6 +28,9 @@ def differences(
         if want.step != seen.step:
             problems.append(f"step {index}: runs went apart ({want.step!r} vs {seen.step!r})")
             break
+        broken = _broken_invariant(seen, client)
+        if broken is not None:
+            problems.append(f"step {index} {seen.step!r}: {seen.request}: {broken}")
         accepted = divergence_for(scenario, seen.step, client, pin)
         if accepted is not None:
             problem = accepted.problem(seen, client)
@@ -45,3 +48,19 @@ def differences(
                 f"    got (gateway pinned to {pin}):  {seen.describe()}"
             )
     return problems
+
+
+def _broken_invariant(seen: Observation, client: int) -> str | None:
+    """Spec §1 rules every Kinvey answer obeys, divergence or not (storage steps excepted)."""
+    if not seen.headers:
+        return None
+    headers = dict(seen.headers)
+    if headers["api-version"] != str(client):
+        return f"X-Kinvey-API-Version is {headers['api-version']!r}, not {client}"
+    if not headers["request-id"]:
+        return "no X-Kinvey-Request-Id"
+    if seen.status in (204, 302) and (seen.body is not None or headers["content"] != "none"):
+        return f"a {seen.status} with a body or a Content-Type"
+    if seen.status == 302 and not headers["location"]:
+        return "a 302 without Location"
+    return None

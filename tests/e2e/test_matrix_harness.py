@@ -127,3 +127,13 @@ async def test_divergence_entries_name_steps_the_scenario_takes(reference: str, 
             assert taken & set(entry.steps), f"v{client} {entry.scenario}: none of {entry.steps}"
             taken_by_any |= taken
     assert set(entry.steps) <= taken_by_any
+
+
+def test_compare_holds_every_answer_to_the_header_rules() -> None:
+    good = (("api-version", "2"), ("request-id", True), ("content", "none"), ("location", False))
+    deleted = Observation("delete", 204, good, None, "DELETE /x")
+    assert differences("deletes", 2, 6, [deleted], [deleted]) == []
+    echoed_pin = Observation("delete", 204, (("api-version", "6"), *good[1:]), None)
+    assert "not 2" in differences("deletes", 2, 6, [echoed_pin], [echoed_pin])[0]
+    typed = Observation("delete", 204, (*good[:2], ("content", "json"), good[3]), None)
+    assert "with a body" in differences("deletes", 2, 6, [typed], [typed])[0]
