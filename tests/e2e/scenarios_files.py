@@ -47,6 +47,15 @@ async def old_files_api(c: KinveyClient) -> None:
     await c.call(
         "download-loc of a missing file", "GET", f"{BLOB}/download-loc/{missing}", auth=auth
     )
+    await c.call("remove-loc of a missing file", "GET", f"{BLOB}/remove-loc/{missing}", auth=auth)
+    pending = c.unique("pending.txt")
+    await c.call("upload-loc, no upload follows", "GET", f"{BLOB}/upload-loc/{pending}", auth=auth)
+    await c.call(
+        "download-loc before any bytes arrived",
+        "GET",
+        f"{BLOB}/download-loc/{pending}",
+        auth=auth,
+    )
 
 
 async def _upload_as_sdk(c: KinveyClient, created: Reply) -> None:
