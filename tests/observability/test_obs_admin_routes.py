@@ -95,7 +95,9 @@ async def test_dashboard_data_folds_the_registry_into_totals(aiohttp_client: Mak
     assert buckets["0.5"] == 5 and buckets["None"] == 5
     assert data["upstream_latency_buckets"][-1] == [None, 2]
     assert data["translations_by_change"] == {"v2_delete_returns_count": 2}
-    assert data["translation_errors_by_change"] == {"v1_standard_errors": 1}
+    assert data["translation_errors_by_change"] == {
+        "v1_standard_errors": 1, "v2_delete_returns_count": 0,
+    }  # fmt: skip
     assert data["gateway_errors_by_reason"]["version_not_available"] == 1
     assert data["gateway_errors_by_reason"]["upstream_timeout"] == 0
     assert data["upstream_requests_by_outcome"] == {"ok": 1, "connect_error": 1}
