@@ -58,7 +58,7 @@ class GatewayRuntime:
             trust_env=settings["upstream.use_env_proxy"],
             trace_configs=[self.metrics.trace_config()] if settings["metrics.enabled"] else [],
         )
-        services, local_handlers = build_services(settings, self.metrics)
+        services, local_handlers = build_services(settings, self.metrics, self.upstream)
         self.gateway = Gateway(
             settings,
             BUNDLE,

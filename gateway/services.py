@@ -6,21 +6,39 @@ Version changes reach them through ``ExchangeContext.service(Type)``; gateway-se
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from gateway.changes import BUNDLE
+from gateway.http.gateway_files import GatewayFiles
+from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.auth import TokenCache
+from gateway.kinvey.signing import UrlSigner
 from gateway.settings import Settings
 from gateway.versioning.context import Services
 
 LocalHandler = Callable[[web.BaseRequest, Any], Awaitable[web.StreamResponse]]
 
 
-def build_services(settings: Settings, metrics: Any) -> tuple[Services, dict[str, LocalHandler]]:
+def build_services(
+    settings: Settings, metrics: Any, upstream: UpstreamClient | None = None
+) -> tuple[Services, dict[str, LocalHandler]]:
+    """``upstream`` (the gateway's pooled client) enables the gateway-served routes."""
     services = Services()
+    local_handlers: dict[str, LocalHandler] = {}
     services.register(
         TokenCache(settings["auth.token_cache_size"], settings["auth.token_cache_ttl_seconds"])
     )
-    return services, {}
+    # Without a configured secret, URLs this process hands out only work on this process
+    # (the CLI warns about it: several replicas need a shared secret).
+    signing_secret = settings.url_signing_secret or secrets.token_hex(32)
+    signer = UrlSigner(signing_secret.encode(), settings["url_signing.ttl_seconds"])
+    services.register(signer)
+    if upstream is not None:
+        local_handlers["gateway.file"] = GatewayFiles(
+            settings, metrics, services, upstream, signer, BUNDLE
+        )
+    return services, local_handlers

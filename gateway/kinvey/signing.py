@@ -34,7 +34,7 @@ _FORMAT = b"\x01"
 _NONCE_BYTES = 16
 _TAG_BYTES = 32
 _BLOCK = hashlib.sha256().digest_size
-MAX_TOKEN_CHARS = 8192  # far above any token we issue; bounds the work a hostile one costs
+MAX_TOKEN_CHARS = 16384  # the default request-line limit; bounds the work a hostile token costs
 
 RefusalReason = Literal["invalid", "expired", "wrong_method"]
 

@@ -49,7 +49,7 @@ async def test_other_answers_pass_unchanged(status: int, body: Any) -> None:
 async def test_other_routes_and_methods_keep_their_count() -> None:
     for method, path in [
         ("GET", "/appdata/k/b/_count"),
-        ("DELETE", "/blob/k/f"),
+        ("DELETE", "/push/k/device"),
         ("DELETE", "/user/k/u"),
     ]:
         response = await run(make_request(method, path, 1, 6), answering(200, {"count": 1}))
