@@ -15,9 +15,12 @@ OK_BODY = b'{"_id":"e1","title":"ok"}'
 
 def _response(status: int, body: bytes, extra: bytes = b"") -> bytes:
     reason = {200: b"OK", 500: b"Internal Server Error", 503: b"Service Unavailable"}[status]
-    return (
-        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s"
-        % (status, reason, len(body), extra, body)
+    return b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s" % (
+        status,
+        reason,
+        len(body),
+        extra,
+        body,
     )
 
 
@@ -95,8 +98,10 @@ class FaultServer:
         if mode == "never_answer":
             await asyncio.sleep(3600)
         if mode == "headers_then_stall":
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 1000\r\n\r\n{\"partial\":")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000\r\n\r\n{"partial":'
+            )
             await writer.drain()
             await asyncio.sleep(3600)
         if mode == "reset_mid_body":
@@ -106,8 +111,9 @@ class FaultServer:
             writer.transport.abort()
             return False
         if mode == "truncated_chunked":
-            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         b"400\r\n" + b"y" * 100)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" + b"y" * 100
+            )
             await writer.drain()
             await asyncio.sleep(0.05)
             writer.close()
@@ -125,8 +131,11 @@ class FaultServer:
         if mode == "burst_5xx":
             if self.burst_left > 0:
                 self.burst_left -= 1
-                writer.write(_response(503, b'{"error":"KinveyInternalErrorRetry",'
-                                            b'"description":"busy","debug":""}'))
+                writer.write(
+                    _response(
+                        503, b'{"error":"KinveyInternalErrorRetry","description":"busy","debug":""}'
+                    )
+                )
             else:
                 writer.write(_response(200, OK_BODY))
             await writer.drain()
