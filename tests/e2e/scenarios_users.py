@@ -60,6 +60,16 @@ async def session_and_basic_auth(c: KinveyClient) -> None:
     await c.call("data call with the app secret", "GET", entity, auth=APP_AUTH)
     await c.call("data call with the master secret", "GET", entity, auth=MASTER_AUTH)
     await c.call("data call with a made-up session", "GET", entity, auth="Kinvey made-up")
+    # A password change must end the old password at once, also where the gateway had
+    # exchanged it for a cached session (v0-v5 Basic on a v6 upstream).
+    new_password = {"username": user.username, "password": "pw-bob-2"}
+    me = f"{USERS}/{user.user_id}"
+    await c.call("change the password", "PUT", me, auth=c.auth(user), body=new_password)
+    await c.call("data call with the old Basic password", "GET", entity, auth=as_basic)
+    renewed = basic(user.username, "pw-bob-2")
+    await c.call("data call with the new Basic password", "GET", entity, auth=renewed)
+    user.password = "pw-bob-2"
+    as_basic = renewed
     if c.version == 0:
         # A real session, minted at v1 on the same backend: v0 still must not accept it.
         v1 = KinveyClient(c.http, c.base_url, 1)
