@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from tests.e2e.client import SetupFailed
 from tests.e2e.compare import differences
 from tests.e2e.normalize import Observation
 from tests.e2e.scenarios import BY_NAME, CLIENT_VERSIONS, PINS, SCENARIOS, Scenario, run_scenario
@@ -78,12 +79,15 @@ async def test_gateway_answers_like_the_clients_version(
     scenario_name: str,
 ) -> None:
     scenario = BY_NAME[scenario_name]
-    expected = await _reference_run(servers, http, scenario, client)
-    got = await run_scenario(scenario, http, await servers.gateway_url(pin), client)
+    title = f"v{client} client through a gateway pinned to {pin}, scenario {scenario.name}"
+    try:
+        expected = await _reference_run(servers, http, scenario, client)
+    except SetupFailed as exc:
+        pytest.fail(f"{title}: setup failed on the reference emulator: {exc}", pytrace=False)
+    try:
+        got = await run_scenario(scenario, http, await servers.gateway_url(pin), client)
+    except SetupFailed as exc:
+        pytest.fail(f"{title}: setup failed through the gateway: {exc}", pytrace=False)
     problems = differences(scenario.name, client, pin, expected, got)
     if problems:
-        pytest.fail(
-            f"v{client} client through a gateway pinned to {pin}, scenario {scenario.name}:\n"
-            + "\n".join(problems),
-            pytrace=False,
-        )
+        pytest.fail(f"{title}:\n" + "\n".join(problems), pytrace=False)
