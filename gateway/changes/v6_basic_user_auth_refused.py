@@ -33,6 +33,15 @@ NO_APP_SECRET = (
 _USER_DOCUMENT_ROUTES = frozenset({"user.me", "user.entity"})
 
 
+def _user_credentials(request: RequestInfo) -> BasicCredentials | None:
+    return user_basic(request.headers.get("Authorization"), request.route.app_key)
+
+
+def _has_user_basic(request: RequestInfo) -> bool:
+    """Not app/master secret Basic, a session, or no credentials: an end user's password."""
+    return _user_credentials(request) is not None
+
+
 class BasicUserAuthRefused(VersionChange):
     """Basic authentication with user credentials is refused
 
@@ -62,27 +71,21 @@ class BasicUserAuthRefused(VersionChange):
             cache.discard(_cache_key(cache, request, credentials))
         return response
 
-    @older.around(routes={ANY_ROUTE})
+    @older.around(routes={ANY_ROUTE}, when=_has_user_basic)
     async def exchange_user_basic_for_session(
         request: RequestInfo, call_next: Next
     ) -> ResponseInfo:
         credentials = _user_credentials(request)
-        if credentials is None:  # app/master secret Basic, a session, or no credentials
-            return await call_next(request)
+        assert credentials is not None  # guaranteed by `when`
         return await _serve_with_session(request, call_next, credentials)
 
-    @newer.request(routes={ANY_ROUTE})
+    @newer.request(routes={ANY_ROUTE}, when=_has_user_basic)
     def refuse_user_basic(request: RequestInfo) -> None:
-        if _user_credentials(request) is not None:
-            raise KinveyError(
-                "InvalidCredentials",
-                debug="Basic authentication with user credentials is not accepted at API "
-                "version 6; log in and use the session token",
-            )
-
-
-def _user_credentials(request: RequestInfo) -> BasicCredentials | None:
-    return user_basic(request.headers.get("Authorization"), request.route.app_key)
+        raise KinveyError(
+            "InvalidCredentials",
+            debug="Basic authentication with user credentials is not accepted at API "
+            "version 6; log in and use the session token",
+        )
 
 
 def _cache_key(cache: TokenCache, request: RequestInfo, credentials: BasicCredentials) -> bytes:

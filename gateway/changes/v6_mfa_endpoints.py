@@ -9,6 +9,11 @@ from gateway.versioning import ANY_ROUTE, RequestInfo, VersionChange, newer, old
 _DEBUG = "Multi-factor authentication is not available in this Kinvey API version"
 
 
+def _asks_for_mfa(request: RequestInfo) -> bool:
+    scheme, _ = split_authorization(request.headers.get("Authorization"))
+    return request.route.name == "user.mfa" or scheme == "kinveymfa"
+
+
 class MfaEndpointsAdded(VersionChange):
     """Multi-factor authentication endpoints exist
 
@@ -21,17 +26,15 @@ class MfaEndpointsAdded(VersionChange):
 
     introduced_in = 6
 
-    @older.request(routes={ANY_ROUTE})
+    @older.request(routes={ANY_ROUTE}, when=_asks_for_mfa)
     def refuse_mfa_for_older_clients(request: RequestInfo) -> None:
         _refuse_mfa(request)
 
-    @newer.request(routes={ANY_ROUTE})
+    @newer.request(routes={ANY_ROUTE}, when=_asks_for_mfa)
     def refuse_mfa_on_older_upstream(request: RequestInfo) -> None:
         _refuse_mfa(request)
 
 
 def _refuse_mfa(request: RequestInfo) -> None:
-    scheme, _ = split_authorization(request.headers.get("Authorization"))
-    if request.route.name == "user.mfa" or scheme == "kinveymfa":
-        request.context.metrics.gateway_error("feature_unavailable")
-        raise KinveyError("FeatureUnavailable", debug=_DEBUG)
+    request.context.metrics.gateway_error("feature_unavailable")
+    raise KinveyError("FeatureUnavailable", debug=_DEBUG)

@@ -48,6 +48,9 @@ class Hook:
     statuses: frozenset[int] = SUCCESS
     reads_body: bool = False
     change: str = field(default="", compare=False)
+    # A cheap per-request test: when it says no, the hook is skipped and not counted as
+    # applied (hooks on every route, like the Basic exchange, act on few requests).
+    when: Callable[[RequestInfo], bool] | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -70,6 +73,7 @@ class _Side:
         routes: Collection[str],
         statuses: Collection[int] = SUCCESS,
         reads_body: bool = False,
+        when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[Callable[..., Any]], Hook]:
         method_set = frozenset(m.upper() for m in methods) or None
         if not routes:
@@ -90,14 +94,21 @@ class _Side:
                 raise MalformedChangeError(
                     f"hook {fn.__qualname__}: around hooks are async, the others are not"
                 )
-            return Hook(self.side, kind, fn, method_set, route_set, frozenset(statuses), reads_body)
+            statuses_set = frozenset(statuses)
+            return Hook(
+                self.side, kind, fn, method_set, route_set, statuses_set, reads_body, when=when
+            )
 
         return decorate
 
     def request(
-        self, *methods: str, routes: Collection[str], reads_body: bool = False
+        self,
+        *methods: str,
+        routes: Collection[str],
+        reads_body: bool = False,
+        when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[RequestHook], Hook]:
-        return self._hook("request", methods, routes, reads_body=reads_body)
+        return self._hook("request", methods, routes, reads_body=reads_body, when=when)
 
     def response(
         self, *methods: str, routes: Collection[str], statuses: Collection[int] = SUCCESS
@@ -105,9 +116,13 @@ class _Side:
         return self._hook("response", methods, routes, statuses)
 
     def around(
-        self, *methods: str, routes: Collection[str], reads_body: bool = False
+        self,
+        *methods: str,
+        routes: Collection[str],
+        reads_body: bool = False,
+        when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[AroundHook], Hook]:
-        return self._hook("around", methods, routes, reads_body=reads_body)
+        return self._hook("around", methods, routes, reads_body=reads_body, when=when)
 
 
 older = _Side("older")
@@ -143,6 +158,7 @@ class VersionChange:
                         value.statuses,
                         value.reads_body,
                         change=name,
+                        when=value.when,
                     )
                 )
             elif callable(value) and not attr.startswith("__"):

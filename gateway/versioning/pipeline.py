@@ -43,6 +43,8 @@ def _failure(hook: Hook, request: RequestInfo, exc: Exception) -> ResponseInfo:
 
 def _bind_around(hook: Hook, inner: Send) -> Send:
     async def call(request: RequestInfo) -> ResponseInfo:
+        if hook.when is not None and not hook.when(request):
+            return await inner(request)
         try:
             response: ResponseInfo = await hook.fn(request, inner)
         except Exception as exc:
@@ -63,6 +65,8 @@ def _note(request: RequestInfo, hook: Hook) -> None:
 async def _run_layer(layer: Layer, request: RequestInfo, inner: Send) -> ResponseInfo:
     metrics = request.context.metrics
     for hook in layer.requests:
+        if hook.when is not None and not hook.when(request):
+            continue
         try:
             hook.fn(request)
         except Exception as exc:
