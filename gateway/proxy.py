@@ -315,7 +315,7 @@ class Gateway:
                     request_id=exchange.request_id,
                     method=request.method,
                     route=exchange.route,
-                    path=request.path,
+                    path=_loggable_path(request.path, exchange.route),
                     client_api_version=exchange.client_version,
                     upstream_api_version=self.pin,
                     changes=exchange.applied,
@@ -386,3 +386,8 @@ async def _read_upstream(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
             "KinveyInternalErrorRetry", status=failure.status, debug=failure.debug
         ) from None
     return b"".join(chunks)
+
+
+def _loggable_path(path: str, route: str) -> str:
+    # A gateway file URL's token is a bearer capability (upload or delete one file): never log it.
+    return "/_gateway/files/<redacted>" if route == "gateway.file" else path

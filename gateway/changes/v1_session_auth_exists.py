@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from gateway.kinvey.auth import without_authtoken
 from gateway.kinvey.errors import KinveyError
-from gateway.versioning import ANY_ROUTE, RequestInfo, VersionChange, older
+from gateway.versioning import ANY_ROUTE, RequestInfo, ResponseInfo, VersionChange, older
+
+
+def _signup_without_token(response: ResponseInfo) -> None:
+    user = response.json
+    if isinstance(user, dict):
+        stripped = without_authtoken(user)
+        if stripped is not user:
+            response.json = stripped
+
+
+def _uses_session_token(request: RequestInfo) -> bool:
+    for value in request.headers.getall("Authorization", ()):
+        scheme = value.strip().partition(" ")[0]
+        if scheme.lower() == "kinvey":  # not "KinveyMFA": MFA is another change's gate
+            return True
+    return False
 
 
 class SessionAuthExists(VersionChange):
@@ -14,7 +31,9 @@ class SessionAuthExists(VersionChange):
     ``Basic username:password`` on every call, and its "login" is ``GET /user/:appKey/_me``
     with those credentials. For v0 clients the gateway answers login and logout itself with
     ``400 FeatureUnavailable`` and refuses a session token with ``401 InvalidCredentials``;
-    nothing is sent upstream. v0 Basic credentials pass through unchanged here (on a v6
+    nothing is sent upstream. A v0 signup never answered a session token, so the
+    ``_kmd.authtoken`` of a v1..v5 upstream's signup answer is removed. v0 Basic credentials
+    pass through unchanged here (on a v6
     upstream the v6 Basic-auth change exchanges them for a session). Newer clients on an older
     upstream: not needed (upstream pins start at 3).
     """
@@ -30,19 +49,14 @@ class SessionAuthExists(VersionChange):
             "send Basic user credentials with every request",
         )
 
-    @older.request(routes={ANY_ROUTE})
+    @older.response("POST", routes={"user.collection"})
+    def signup_answers_no_session_token(response: ResponseInfo) -> None:
+        _signup_without_token(response)
+
+    @older.request(routes={ANY_ROUTE}, when=_uses_session_token)
     def refuse_session_tokens(request: RequestInfo) -> None:
-        if _uses_session_token(request):
-            request.context.metrics.gateway_error("feature_unavailable")
-            raise KinveyError(
-                "InvalidCredentials",
-                debug="Session tokens do not exist at API version 0; send Basic user credentials",
-            )
-
-
-def _uses_session_token(request: RequestInfo) -> bool:
-    for value in request.headers.getall("Authorization", ()):
-        scheme = value.strip().partition(" ")[0]
-        if scheme.lower() == "kinvey":  # not "KinveyMFA": MFA is another change's gate
-            return True
-    return False
+        request.context.metrics.gateway_error("feature_unavailable")
+        raise KinveyError(
+            "InvalidCredentials",
+            debug="Session tokens do not exist at API version 0; send Basic user credentials",
+        )

@@ -101,3 +101,30 @@ async def test_end_to_end_against_the_emulator(
         "GET", f"/user/{APP_KEY}/_me"
     )
     assert (reply.status, reply.json["username"]) == (200, "al")
+
+
+@pytest.mark.parametrize("pin", [3, 4, 5])
+async def test_v0_signup_answers_no_session_token(pin: int) -> None:
+    user = {"_id": "u1", "username": "ada", "_kmd": {"lmt": "t", "authtoken": "tok"}}
+    upstream = answering(201, user)
+    request = make_request(
+        "POST",
+        "/user/k",
+        0,
+        pin,
+        headers={"Authorization": APP_AUTH},
+        body={"username": "ada", "password": "pw"},
+    )
+    response = await run(request, upstream)
+    assert response.status == 201
+    assert response.json == {"_id": "u1", "username": "ada", "_kmd": {"lmt": "t"}}
+    # v1 clients keep the token their version returned.
+    request = make_request(
+        "POST",
+        "/user/k",
+        1,
+        pin,
+        headers={"Authorization": APP_AUTH},
+        body={"username": "ada", "password": "pw"},
+    )
+    assert (await run(request, answering(201, user))).json["_kmd"]["authtoken"] == "tok"
