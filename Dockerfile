@@ -31,8 +31,8 @@ LABEL org.opencontainers.image.title="kinvey-gateway" \
 
 # A fixed, high UID/GID (>= 10000) so Kubernetes' runAsNonRoot can verify it and it never
 # collides with a host user.
-RUN groupadd --system --gid 10001 kinvey \
-    && useradd --system --uid 10001 --gid kinvey --no-create-home \
+RUN groupadd --gid 10001 kinvey \
+    && useradd --uid 10001 --gid kinvey --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin kinvey
 
 COPY --from=build /opt/venv /opt/venv
@@ -46,7 +46,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 
 USER 10001:10001
-WORKDIR /nonexistent
 
 # 8080: proxy listener; 9090: admin listener (/healthz, /readyz, /metrics).
 EXPOSE 8080 9090
