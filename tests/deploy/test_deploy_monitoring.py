@@ -150,3 +150,12 @@ def test_generator_reports_a_missing_source(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "absent.yaml is missing" in done.stderr
+
+
+def test_generator_flags_a_stale_copy(tmp_path: Path) -> None:
+    generator = _generator()
+    current = tmp_path / "current.yaml"
+    current.write_text("old\n", encoding="utf-8")
+    missing = tmp_path / "missing.yaml"
+    assert generator.stale_outputs({current: "new\n", missing: "x"}) == [current, missing]
+    assert generator.stale_outputs({current: "old\n"}) == []
