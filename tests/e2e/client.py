@@ -1,9 +1,10 @@
 """A Kinvey client at one API version that records what it sees, step by step.
 
 It speaks the way that version's SDK does (spec §6): the v3 SDK puts a trailing slash on every
-path and ``?_=<random>`` on every request, the v4 SDK sends lower-case header names, the v6 SDK
-sends ``Content-Type: application/json`` even on GET and DELETE. Each recorded step becomes an
-:class:`Observation`; quiet steps (setup) are checked but not compared.
+path, ``?_=<random>`` on every request and ``kinveyfile_tls=true`` on appdata reads; the v4
+SDK sends lower-case header names; the v6 SDK sends ``Content-Type: application/json`` even on
+GET and DELETE. Each recorded step becomes an :class:`Observation`; quiet steps (setup) are
+checked but not compared.
 """
 
 from __future__ import annotations
@@ -95,9 +96,11 @@ class KinveyClient:
             return {name.lower(): value for name, value in headers.items()}
         return headers
 
-    def _target(self, path: str, params: dict[str, str] | None) -> URL:
+    def _target(self, method: str, path: str, params: dict[str, str] | None) -> URL:
         query = dict(params or {})
         if self.version == 3:
+            if method == "GET" and path.startswith("/appdata/"):
+                query["kinveyfile_tls"] = "true"
             path = path if path.endswith("/") else path + "/"
             query["_"] = secrets.token_hex(4)
         text = path + ("?" + urlencode(query, quote_via=quote) if query else "")
@@ -125,7 +128,7 @@ class KinveyClient:
         try:
             async with self.http.request(
                 method,
-                self._target(path, params),
+                self._target(method, path, params),
                 headers=self._headers(auth, headers, data is not None),
                 data=data,
                 allow_redirects=False,
