@@ -26,6 +26,16 @@ from gateway.config_values import (
 )
 
 Caster = Callable[[Any], Any]
+
+
+def newest_version() -> int:
+    """Kinvey's newest version, or a newer one a change file in gateway/changes/ introduces."""
+    from gateway.changes import BUNDLE
+    from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
+
+    return max(BUNDLE.newest_version, KINVEY_NEWEST_VERSION)
+
+
 ENV_PREFIX = "KINVEY_GATEWAY_"
 APP_SECRET_ENV_PREFIX = ENV_PREFIX + "APP_SECRET_"
 
@@ -54,12 +64,17 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "default_client_api_version",
-        as_version(0, 6),
+        as_version(0, newest_version),
         None,
         "version assumed for requests without X-Kinvey-API-Version (default: the pin)",
     ),
     Field("upstream.url", as_url, "https://baas.kinvey.com", "upstream Kinvey base URL"),
-    Field("upstream.api_version", as_version(3, 6), 6, "API version pinned upstream (3..6)"),
+    Field(
+        "upstream.api_version",
+        as_version(3, newest_version),
+        6,
+        "API version pinned upstream (3..6)",
+    ),
     Field("upstream.connect_timeout_seconds", as_positive_float, 5.0, "upstream connect timeout"),
     Field(
         "upstream.read_timeout_seconds",
@@ -142,17 +157,17 @@ FIELDS: tuple[Field, ...] = (
 APP_FIELDS: tuple[Field, ...] = (
     Field(
         "default_client_api_version",
-        as_version(0, 6),
+        as_version(0, newest_version),
         None,
         "version assumed when a request has no X-Kinvey-API-Version (default: the pin)",
     ),
-    Field("min_client_api_version", as_version(0, 6), 0, "older clients get 400"),
+    Field("min_client_api_version", as_version(0, newest_version), 0, "older clients get 400"),
     Field("app_secret", as_optional_str, None, "the app secret", secret=True),
     Field("app_secret_file", as_optional_path, None, "file holding the app secret"),
     Field("upstream_url", as_optional_url, None, "this app's upstream (default: upstream.url)"),
     Field(
         "upstream_api_version",
-        as_version(3, 6),
+        as_version(3, newest_version),
         None,
         "this app's pin (default: upstream.api_version)",
     ),

@@ -58,11 +58,11 @@ def as_int(low: int, high: int) -> Callable[[Any], int]:
     return cast
 
 
-def as_version(low: int, high: int) -> Callable[[Any], int | None]:
-    bounded = as_int(low, high)
+def as_version(low: int, high: Callable[[], int]) -> Callable[[Any], int | None]:
+    """An API version from ``low`` to the newest known one (asked at cast time)."""
 
     def cast(raw: Any) -> int | None:
-        return None if raw is None else bounded(raw)
+        return None if raw is None else as_int(low, high())(raw)
 
     return cast
 

@@ -25,7 +25,7 @@ from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, rel
 from gateway.http.upstream import UpstreamClient, UpstreamError, classify
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
-from gateway.kinvey.version_header import VersionRefused, parse_version
+from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
 from gateway.settings import Settings
 from gateway.versioning.bundle import VersionBundle
@@ -93,7 +93,7 @@ class Gateway:
         self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
         self.max_in_flight = int(settings["limits.max_concurrent_requests"])
         self.in_flight = 0
-        self.newest = max(bundle.newest_version, 6)
+        self.newest = max(bundle.newest_version, KINVEY_NEWEST_VERSION)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.monotonic()
@@ -158,6 +158,7 @@ class Gateway:
             request.headers.get("X-Kinvey-API-Version"),
             pin if default is None else default,
             app.min_client_api_version if app else 0,
+            self.newest,
         )
         if isinstance(version, VersionRefused):
             self.metrics.gateway_error("version_not_available")
