@@ -16,11 +16,13 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import math
 import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Final, TextIO
 
 MAX_PATH_CHARS: Final = 512
@@ -61,7 +63,6 @@ def safe_path(path: str) -> str:
 def record_fields(record: AccessRecord) -> dict[str, object]:
     """The logged fields, in a stable order; ``time`` as RFC 3339 UTC with milliseconds."""
     stamp = _utc_stamp(record.time)
-    upstream_duration = record.upstream_duration_seconds
     return {
         "time": stamp,
         "log": "access",
@@ -74,10 +75,8 @@ def record_fields(record: AccessRecord) -> dict[str, object]:
         "changes": list(record.changes),
         "status": record.status,
         "upstream_status": record.upstream_status,
-        "duration_seconds": round(record.duration_seconds, 6),
-        "upstream_duration_seconds": None
-        if upstream_duration is None
-        else round(upstream_duration, 6),
+        "duration_seconds": _seconds(record.duration_seconds),
+        "upstream_duration_seconds": _seconds(record.upstream_duration_seconds),
         "request_bytes": record.request_bytes,
         "response_bytes": record.response_bytes,
         "remote": record.remote,
@@ -85,17 +84,57 @@ def record_fields(record: AccessRecord) -> dict[str, object]:
     }
 
 
+_last_second: list[tuple[int, str]] = [(-1, "")]  # strftime is slow; lines share seconds
+
+
 def _utc_stamp(epoch: float) -> str:
     seconds = int(epoch)
+    cached_second, prefix = _last_second[0]
+    if seconds != cached_second:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _last_second[0] = (seconds, prefix)
     millis = min(int((epoch - seconds) * 1000), 999)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    return f"{prefix}.{millis:03d}Z"
+
+
+def _seconds(value: float | None) -> float | None:
+    """Durations to the microsecond; a non-finite one (never expected) as null, valid JSON."""
+    return round(value, 6) if value is not None and math.isfinite(value) else None
+
+
+def _json_number(value: float | None) -> str:
+    if value is None:
+        return "null"
+    return repr(value) if isinstance(value, float) else str(int(value))
+
+
+def json_line(record: AccessRecord) -> str:
+    """``record_fields(record)`` as compact JSON, built directly: this runs for every request,
+    and ``json.dumps`` of a fresh dict costs several times more. Strings go through the C
+    JSON string encoder, so escaping is exactly json's (a property test checks equality)."""
+    q = encode_basestring_ascii
+    changes = ",".join([q(change) for change in record.changes])
+    return (
+        f'{{"time":"{_utc_stamp(record.time)}","log":"access",'
+        f'"request_id":{q(record.request_id)},"method":{q(record.method)},'
+        f'"route":{q(record.route)},"path":{q(safe_path(record.path))},'
+        f'"client_api_version":{_json_number(record.client_api_version)},'
+        f'"upstream_api_version":{_json_number(record.upstream_api_version)},'
+        f'"changes":[{changes}],"status":{_json_number(record.status)},'
+        f'"upstream_status":{_json_number(record.upstream_status)},'
+        f'"duration_seconds":{_json_number(_seconds(record.duration_seconds))},'
+        f'"upstream_duration_seconds":{_json_number(_seconds(record.upstream_duration_seconds))},'
+        f'"request_bytes":{_json_number(record.request_bytes)},'
+        f'"response_bytes":{_json_number(record.response_bytes)},'
+        f'"remote":{q(record.remote)},"outcome":{q(record.outcome)}}}'
+    )
 
 
 def format_record(record: AccessRecord, fmt: str) -> str:
     """One line: JSON (``fmt == "json"``) or logfmt-style ``key=value`` pairs (``"text"``)."""
-    fields = record_fields(record)
     if fmt == "json":
-        return json.dumps(fields, separators=(",", ":"))
+        return json_line(record)
+    fields = record_fields(record)
     return " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
 
 

@@ -1,42 +1,51 @@
 """Every ``kgw_`` metric: names, labels and buckets in one place (docs/observability.md).
 
-The proxy calls one method per event. Those calls sit on the hot path of every request, so
-label children are bound once and cached in dicts keyed by the raw arguments: a repeated
-request costs a dict lookup plus the counter increments, never a ``labels(...)`` call or a
-normalisation. The caches are bounded: raw keys are cached only up to a limit (an attacker
-sending random methods cannot grow them), the normalised children behind them are bounded by
-the label sets in :mod:`gateway.observability.labels`.
+The proxy calls one method per event, on the hot path of every request. So label values are
+normalised once per distinct argument tuple and the resulting cells cached in dicts keyed by
+the raw arguments; a repeated request then costs a dict lookup and a few float additions
+(:mod:`gateway.observability.series`: no locks, no prometheus-client objects per call). The
+caches are bounded: raw keys are cached only up to a limit (random methods from a client
+cannot grow them), and the cells behind them are bounded by the label sets in
+:mod:`gateway.observability.labels`. Call from the event loop thread only.
 """
 
 from __future__ import annotations
 
+import weakref
+from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import product
 from types import SimpleNamespace
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import aiohttp
 from aiohttp import TraceConnectionCreateEndParams, TraceConnectionReuseconnParams
 from prometheus_client import (
     CollectorRegistry,
-    Counter,
-    Gauge,
     GCCollector,
-    Histogram,
     PlatformCollector,
     ProcessCollector,
 )
 
 from gateway.observability import labels as lbl
+from gateway.observability.series import (
+    Cell,
+    CounterSet,
+    GaugeReading,
+    HistogramSet,
+    SeriesCollector,
+)
 
 LATENCY_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0,
 )  # fmt: skip
+_BOUNDS: Final = LATENCY_BUCKETS
+_SUM: Final = len(LATENCY_BUCKETS) + 1  # index of the sum in a histogram cell
 # Raw-argument cache entries per method; far above real traffic's distinct combinations.
 RAW_KEY_CACHE_LIMIT: Final = 4096
 
-_RequestChildren = tuple[Counter, Histogram, Counter, Counter]
-_UpstreamChildren = tuple[Counter, Histogram]
+_RequestCells = tuple[Cell, Cell, Cell, Cell]  # count, latency histogram, bytes in, bytes out
+_UpstreamCells = tuple[Cell, Cell]  # count by outcome, latency histogram
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
@@ -54,109 +63,111 @@ class Metrics:
         upstream_api_version: int,
         tls_verify: bool = True,
     ) -> None:
-        self._requests = Counter(
+        self._requests = CounterSet(
             "kgw_http_requests",
             "Requests answered to clients, by method, route, status code and client API version.",
             ("method", "route", "code", "api_version"),
-            registry=registry,
         )
-        self._request_duration = Histogram(
+        self._request_duration = HistogramSet(
             "kgw_http_request_duration_seconds",
             "Time from receiving a request to finishing its response, as the client sees it.",
             ("method", "route", "status_class"),
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+            LATENCY_BUCKETS,
         )
-        self._upstream_duration = Histogram(
+        self._upstream_duration = HistogramSet(
             "kgw_upstream_request_duration_seconds",
             "Time of each call to the upstream (status_class 'error' when it gave no status).",
             ("route", "status_class"),
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+            LATENCY_BUCKETS,
         )
-        self._upstream_requests = Counter(
+        self._upstream_requests = CounterSet(
             "kgw_upstream_requests",
             "Calls to the upstream by outcome (ok means an HTTP response of any status arrived).",
             ("route", "outcome"),
-            registry=registry,
         )
-        self._translations = Counter(
-            "kgw_translations",
-            "Version changes applied, by change and direction.",
+        self._translations = CounterSet(
+            "kgw_translations", "Version changes applied, by change and direction.",
             ("change", "direction"),
-            registry=registry,
-        )
-        self._translation_errors = Counter(
+        )  # fmt: skip
+        self._translation_errors = CounterSet(
             "kgw_translation_errors",
             "Version changes that raised while translating (a bug in a change file).",
             ("change",),
-            registry=registry,
         )
-        self._auth_exchanges = Counter(
+        self._auth_exchanges = CounterSet(
             "kgw_auth_exchanges",
             "Extra upstream auth calls the gateway made for old clients (login on their behalf).",
             ("kind", "result", "cache"),
-            registry=registry,
         )
-        self._in_flight = Gauge(
-            "kgw_http_requests_in_flight",
-            "Client requests being handled right now.",
-            registry=registry,
+        self._connections_created = CounterSet(
+            "kgw_upstream_connections_created", "Upstream TCP/TLS connections opened."
         )
-        self._connections_created = Counter(
-            "kgw_upstream_connections_created",
-            "Upstream TCP/TLS connections opened.",
-            registry=registry,
-        )
-        self._connections_reused = Counter(
+        self._connections_reused = CounterSet(
             "kgw_upstream_connections_reused",
             "Upstream requests sent on a pooled keep-alive connection.",
-            registry=registry,
         )
-        self._request_bytes = Counter(
-            "kgw_http_request_size_bytes",
-            "Request body bytes received from clients.",
-            ("route",),
-            registry=registry,
+        self._request_bytes = CounterSet(
+            "kgw_http_request_size_bytes", "Request body bytes received from clients.", ("route",)
         )
-        self._response_bytes = Counter(
-            "kgw_http_response_size_bytes",
-            "Response body bytes sent to clients.",
-            ("route",),
-            registry=registry,
+        self._response_bytes = CounterSet(
+            "kgw_http_response_size_bytes", "Response body bytes sent to clients.", ("route",)
         )
-        self._gateway_errors = Counter(
+        self._gateway_errors = CounterSet(
             "kgw_gateway_errors",
             "Answers the gateway made itself instead of relaying the upstream's, by reason.",
             ("reason",),
-            registry=registry,
         )
-        build_info = Gauge(
-            "kgw_build_info",
-            "Always 1; labels carry the gateway version and its upstream pin.",
-            ("version", "upstream_api_version", "tls_verify"),
-            registry=registry,
+        self._in_flight = 0
+        build_labels = (version, str(upstream_api_version), str(tls_verify).lower())
+        self._created_cell = self._connections_created.cell()
+        self._reused_cell = self._connections_reused.cell()
+        registry.register(
+            SeriesCollector(
+                [
+                    self._requests,
+                    self._request_duration,
+                    self._upstream_duration,
+                    self._upstream_requests,
+                    self._translations,
+                    self._translation_errors,
+                    self._auth_exchanges,
+                    GaugeReading(
+                        "kgw_http_requests_in_flight",
+                        "Client requests being handled right now.",
+                        lambda: [((), float(self._in_flight))],
+                    ),
+                    self._connections_created,
+                    self._connections_reused,
+                    self._request_bytes,
+                    self._response_bytes,
+                    self._gateway_errors,
+                    GaugeReading(
+                        "kgw_build_info",
+                        "Always 1; labels carry the gateway version and its upstream pin.",
+                        lambda: [(build_labels, 1.0)],
+                        ("version", "upstream_api_version", "tls_verify"),
+                    ),
+                ]
+            )
         )
-        build_info.labels(version, str(upstream_api_version), str(tls_verify).lower()).set(1)
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
 
         # Series over small fixed label sets start at 0, so "no errors" reads as 0, not "no data",
         # and rate()/increase() see the first error.
-        self._gateway_error_children = {
-            reason: self._gateway_errors.labels(reason)
+        self._gateway_error_cells = {
+            reason: self._gateway_errors.cell(reason)
             for reason in (*lbl.GATEWAY_ERROR_REASONS, lbl.OTHER_VALUE)
         }
         for kind, result, cache in product(lbl.AUTH_KINDS, lbl.AUTH_RESULTS, lbl.AUTH_CACHE):
-            self._auth_exchanges.labels(kind, result, cache)
+            self._auth_exchanges.cell(kind, result, cache)
 
-        self._request_children: dict[tuple[str, str, int, int | None], _RequestChildren] = {}
-        self._request_bound: dict[tuple[str, str, str, str, str], _RequestChildren] = {}
-        self._upstream_children: dict[tuple[str, int | None, str], _UpstreamChildren] = {}
-        self._translation_children: dict[tuple[str, str], Counter] = {}
-        self._translation_error_children: dict[str, Counter] = {}
-        self._auth_children: dict[tuple[str, str, str], Counter] = {}
+        self._request_cells: dict[tuple[str, str, int, int | None], _RequestCells] = {}
+        self._upstream_cells: dict[tuple[str, int | None, str], _UpstreamCells] = {}
+        self._translation_cells: dict[tuple[str, str], Cell] = {}
+        self._translation_error_cells: dict[str, Cell] = {}
+        self._auth_cells: dict[tuple[str, str, str], Cell] = {}
 
     def register_changes(self, changes: Iterable[str]) -> None:
         """Start ``kgw_translation_errors_total`` at 0 for each change name (at start-up).
@@ -164,10 +175,10 @@ class Metrics:
         Without this call a change's error series appears, at 0, when it is first applied.
         """
         for change in changes:
-            self._translation_error_child(change)
+            self._translation_error_cell(change)
 
     def request_started(self) -> None:
-        self._in_flight.inc()
+        self._in_flight += 1
 
     def request_finished(
         self,
@@ -180,109 +191,140 @@ class Metrics:
         request_bytes: int,
         response_bytes: int,
     ) -> None:
-        self._in_flight.dec()
+        self._in_flight -= 1
         key = (method, route, status, api_version)
-        children = self._request_children.get(key)
-        if children is None:
-            children = self._bind_request(key)
-        count, latency, received, sent = children
-        count.inc()
-        latency.observe(duration)
-        if request_bytes > 0:
-            received.inc(request_bytes)
-        if response_bytes > 0:
-            sent.inc(response_bytes)
+        cells = self._request_cells.get(key)
+        if cells is None:
+            cells = self._bind_request(key)
+        count, latency, received, sent = cells
+        count[0] += 1
+        latency[bisect_left(_BOUNDS, duration)] += 1
+        latency[_SUM] += duration
+        received[0] += request_bytes
+        sent[0] += response_bytes
 
     def upstream_finished(
         self, *, route: str, status: int | None, outcome: str, duration: float
     ) -> None:
         key = (route, status, outcome)
-        children = self._upstream_children.get(key)
-        if children is None:
-            children = self._bind_upstream(key)
-        children[0].inc()
-        children[1].observe(duration)
+        cells = self._upstream_cells.get(key)
+        if cells is None:
+            cells = self._bind_upstream(key)
+        count, latency = cells
+        count[0] += 1
+        latency[bisect_left(_BOUNDS, duration)] += 1
+        latency[_SUM] += duration
 
     def translation_applied(self, change: str, direction: str) -> None:
-        child = self._translation_children.get((change, direction))
-        if child is None:
+        cell = self._translation_cells.get((change, direction))
+        if cell is None:
             folded = lbl.one_of(direction, lbl.TRANSLATION_DIRECTIONS)
-            child = self._translations.labels(change, folded)
-            _remember(self._translation_children, (change, direction), child)
-            self._translation_error_child(change)  # its error count exists (at 0) from now on
-        child.inc()
+            cell = self._translations.cell(change, folded)
+            _remember(self._translation_cells, (change, direction), cell)
+            self._translation_error_cell(change)  # its error count exists (at 0) from now on
+        cell[0] += 1
 
     def translation_failed(self, change: str) -> None:
-        self._translation_error_child(change).inc()
+        self._translation_error_cell(change)[0] += 1
 
     def auth_exchange(self, kind: str, result: str, cache: str) -> None:
         key = (kind, result, cache)
-        child = self._auth_children.get(key)
-        if child is None:
-            child = self._auth_exchanges.labels(
+        cell = self._auth_cells.get(key)
+        if cell is None:
+            cell = self._auth_exchanges.cell(
                 lbl.one_of(kind, lbl.AUTH_KINDS),
                 lbl.one_of(result, lbl.AUTH_RESULTS),
                 lbl.one_of(cache, lbl.AUTH_CACHE),
             )
-            _remember(self._auth_children, key, child)
-        child.inc()
+            _remember(self._auth_cells, key, cell)
+        cell[0] += 1
 
     def gateway_error(self, reason: str) -> None:
-        children = self._gateway_error_children
-        (children.get(reason) or children[lbl.OTHER_VALUE]).inc()
+        cells = self._gateway_error_cells
+        (cells.get(reason) or cells[lbl.OTHER_VALUE])[0] += 1
+
+    def connection_opened(self) -> None:
+        self._created_cell[0] += 1
+
+    def connection_reused(self) -> None:
+        self._reused_cell[0] += 1
 
     def trace_config(self) -> aiohttp.TraceConfig:
-        """Count upstream connections opened vs reused (pass to the ClientSession)."""
-        created, reused = self._connections_created, self._connections_reused
+        """Count upstream connections opened vs reused through aiohttp's tracing signals.
+
+        Tracing makes aiohttp send about ten signals per request (a few µs); the cheaper
+        way is :meth:`connector_class`, which counts the same two numbers.
+        """
+        opened, reused = self.connection_opened, self.connection_reused
 
         async def on_created(
             _s: aiohttp.ClientSession, _c: SimpleNamespace, _p: TraceConnectionCreateEndParams
         ) -> None:
-            created.inc()
+            opened()
 
         async def on_reused(
             _s: aiohttp.ClientSession, _c: SimpleNamespace, _p: TraceConnectionReuseconnParams
         ) -> None:
-            reused.inc()
+            reused()
 
         config = aiohttp.TraceConfig()
         config.on_connection_create_end.append(on_created)
         config.on_connection_reuseconn.append(on_reused)
         return config
 
-    def _bind_request(self, key: tuple[str, str, int, int | None]) -> _RequestChildren:
+    def connector_class(self) -> type[aiohttp.TCPConnector]:
+        """A TCPConnector that counts connections opened vs reused (use instead of tracing).
+
+        Every successful ``connect()`` hands out either a new connection or a pooled one; a
+        connection's protocol object is new exactly when the connection is.
+        """
+        return _counting_connector(self)
+
+    def _bind_request(self, key: tuple[str, str, int, int | None]) -> _RequestCells:
         method, route, status, api_version = key
         m, r = lbl.method_label(method), lbl.route_label(route)
-        bound_key = (m, r, lbl.code_label(status), lbl.status_class_label(status),
-                     lbl.api_version_label(api_version))  # fmt: skip
-        children = self._request_bound.get(bound_key)
-        if children is None:
-            children = (
-                self._requests.labels(m, r, bound_key[2], bound_key[4]),
-                self._request_duration.labels(m, r, bound_key[3]),
-                self._request_bytes.labels(r),
-                self._response_bytes.labels(r),
-            )
-            self._request_bound[bound_key] = children
-        _remember(self._request_children, key, children)
-        return children
+        cells = (
+            self._requests.cell(m, r, lbl.code_label(status), lbl.api_version_label(api_version)),
+            self._request_duration.cell(m, r, lbl.status_class_label(status)),
+            self._request_bytes.cell(r),
+            self._response_bytes.cell(r),
+        )
+        _remember(self._request_cells, key, cells)
+        return cells
 
-    def _bind_upstream(self, key: tuple[str, int | None, str]) -> _UpstreamChildren:
+    def _bind_upstream(self, key: tuple[str, int | None, str]) -> _UpstreamCells:
         route, status, outcome = key
         r = lbl.route_label(route)
-        children = (
-            self._upstream_requests.labels(r, lbl.one_of(outcome, lbl.UPSTREAM_OUTCOMES)),
-            self._upstream_duration.labels(r, lbl.status_class_label(status)),
+        cells = (
+            self._upstream_requests.cell(r, lbl.one_of(outcome, lbl.UPSTREAM_OUTCOMES)),
+            self._upstream_duration.cell(r, lbl.status_class_label(status)),
         )
-        _remember(self._upstream_children, key, children)
-        return children
+        _remember(self._upstream_cells, key, cells)
+        return cells
 
-    def _translation_error_child(self, change: str) -> Counter:
-        child = self._translation_error_children.get(change)
-        if child is None:
-            child = self._translation_errors.labels(change)
-            _remember(self._translation_error_children, change, child)
-        return child
+    def _translation_error_cell(self, change: str) -> Cell:
+        cell = self._translation_error_cells.get(change)
+        if cell is None:
+            cell = self._translation_errors.cell(change)
+            _remember(self._translation_error_cells, change, cell)
+        return cell
+
+
+def _counting_connector(metrics: Metrics) -> type[aiohttp.TCPConnector]:
+    seen: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    class CountingConnector(aiohttp.TCPConnector):
+        async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+            connection = await super().connect(req, traces, timeout)
+            protocol = connection.protocol
+            if protocol in seen:
+                metrics.connection_reused()
+            else:
+                seen.add(protocol)
+                metrics.connection_opened()
+            return connection
+
+    return CountingConnector
 
 
 class NullMetrics(Metrics):
@@ -329,9 +371,18 @@ class NullMetrics(Metrics):
     def gateway_error(self, reason: str) -> None:
         pass
 
+    def connection_opened(self) -> None:
+        pass
+
+    def connection_reused(self) -> None:
+        pass
+
     def trace_config(self) -> aiohttp.TraceConfig:
         """An empty config; better still, pass no trace config when ``enabled`` is False."""
         return aiohttp.TraceConfig()
+
+    def connector_class(self) -> type[aiohttp.TCPConnector]:
+        return aiohttp.TCPConnector
 
 
 def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:

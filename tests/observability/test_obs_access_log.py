@@ -9,12 +9,15 @@ import threading
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.observability.access_log import (
     AccessLogger,
     AccessRecord,
     configure_logging,
     format_record,
+    record_fields,
 )
 
 FIELDS = [
@@ -47,6 +50,33 @@ def test_json_line_has_every_field_in_order() -> None:
     assert entry["changes"] == ["v2_delete_returns_count"]
     assert entry["duration_seconds"] == 0.012346
     assert entry["client_api_version"] == 1 and entry["upstream_status"] == 200
+
+
+texts = st.text(max_size=40)
+maybe_int = st.none() | st.integers(min_value=-(2**40), max_value=2**40)
+seconds = st.floats(min_value=0, max_value=1e6)
+
+
+@given(
+    request_id=texts, method=texts, route=texts, path=texts, remote=texts, outcome=texts,
+    changes=st.lists(texts, max_size=4), client_api_version=maybe_int,
+    upstream_status=maybe_int, status=st.integers(0, 999), duration=seconds,
+    upstream_duration=st.none() | seconds, when=st.floats(min_value=0, max_value=4e9),
+)  # fmt: skip
+def test_the_hand_built_json_line_equals_json_dumps_of_the_fields(
+    request_id: str, method: str, route: str, path: str, remote: str, outcome: str,
+    changes: list[str], client_api_version: int | None, upstream_status: int | None,
+    status: int, duration: float, upstream_duration: float | None, when: float,
+) -> None:  # fmt: skip
+    entry = record(
+        request_id=request_id, method=method, route=route, path=path, remote=remote,
+        outcome=outcome, changes=changes, client_api_version=client_api_version,
+        upstream_status=upstream_status, status=status, duration_seconds=duration,
+        upstream_duration_seconds=upstream_duration, time=when,
+    )  # fmt: skip
+    line = format_record(entry, "json")
+    assert line == json.dumps(record_fields(entry), separators=(",", ":"))
+    assert json.loads(line)["path"] == record_fields(entry)["path"]
 
 
 def test_query_strings_and_signed_gateway_urls_never_reach_the_log() -> None:

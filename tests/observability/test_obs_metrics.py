@@ -6,6 +6,7 @@ import inspect
 import subprocess
 
 import aiohttp
+import pytest
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -91,10 +92,18 @@ def test_request_finished_counts_observes_and_balances_in_flight() -> None:
     assert value("kgw_http_requests_total", labels) == 2
     hist = {"method": "DELETE", "route": "appdata.entity", "status_class": "2xx"}
     assert value("kgw_http_request_duration_seconds_count", hist) == 2
+    assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "0.025"}) == 0
     assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "0.05"}) == 1
-    assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "0.25"}) == 2
+    assert value("kgw_http_request_duration_seconds_sum", hist) == pytest.approx(0.24)
+    finish(metrics, method="DELETE", status=204, api_version=1, duration=0.025)  # on the edge
+    assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "0.025"}) == 1
+    finish(metrics, method="DELETE", status=204, api_version=1, duration=61.0)  # past the end
+    assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "60.0"}) == 3
+    assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "+Inf"}) == 4
+    assert value("kgw_http_requests_total", labels) == 4
+    assert value("kgw_http_request_duration_seconds_bucket", {**hist, "le": "0.25"}) == 3
     assert value("kgw_http_request_size_bytes_total", {"route": "appdata.entity"}) == 10
-    assert value("kgw_http_response_size_bytes_total", {"route": "appdata.entity"}) == 120
+    assert value("kgw_http_response_size_bytes_total", {"route": "appdata.entity"}) == 360
     assert value("kgw_http_requests_in_flight") == 0
     metrics.request_started()
     assert value("kgw_http_requests_in_flight") == 1
@@ -116,7 +125,7 @@ def test_unbounded_inputs_fold_into_few_series_and_bounded_caches() -> None:
     }  # fmt: skip
     total = sum(registry.get_sample_value("kgw_http_requests_total", s) or 0 for s in series)
     assert total == metrics_module.RAW_KEY_CACHE_LIMIT + 501
-    assert len(metrics._request_children) == metrics_module.RAW_KEY_CACHE_LIMIT
+    assert len(metrics._request_cells) == metrics_module.RAW_KEY_CACHE_LIMIT
 
 
 def test_upstream_translation_auth_and_gateway_error_labels() -> None:
@@ -161,22 +170,30 @@ def test_upstream_translation_auth_and_gateway_error_labels() -> None:
     assert value("kgw_gateway_errors_total", {"reason": "other"}) == 1
 
 
-async def test_trace_config_counts_new_and_reused_upstream_connections(
-    start_upstream: StartUpstream,
+@pytest.mark.parametrize("mechanism", ["trace_config", "connector_class"])
+async def test_upstream_connections_opened_and_reused_are_counted(
+    start_upstream: StartUpstream, mechanism: str
 ) -> None:
-    async def ok(_request: web.Request) -> web.Response:
-        return web.Response(text="ok")
+    async def ok(request: web.Request) -> web.Response:
+        close = request.query.get("close") == "1"
+        return web.Response(text="ok", headers={"Connection": "close"} if close else {})
 
     app = web.Application()
     app.router.add_get("/", ok)
     url = await start_upstream(app)
     metrics, registry = fresh()
-    async with aiohttp.ClientSession(trace_configs=[metrics.trace_config()]) as session:
-        for _ in range(3):  # one after the other: one connection, then the pool reuses it
-            async with session.get(url) as response:
+    if mechanism == "trace_config":
+        session = aiohttp.ClientSession(trace_configs=[metrics.trace_config()])
+    else:
+        session = aiohttp.ClientSession(connector=metrics.connector_class()(limit=10))
+    async with session:
+        # One after the other: one connection reused twice; then the server closes it, so
+        # the next request opens a second one, which the last request reuses.
+        for close in ("0", "0", "1", "0", "0"):
+            async with session.get(url, params={"close": close}) as response:
                 await response.read()
-    assert registry.get_sample_value("kgw_upstream_connections_created_total") == 1
-    assert registry.get_sample_value("kgw_upstream_connections_reused_total") == 2
+    assert registry.get_sample_value("kgw_upstream_connections_created_total") == 2
+    assert registry.get_sample_value("kgw_upstream_connections_reused_total") == 3
 
 
 def test_null_metrics_overrides_every_public_method_and_registers_nothing() -> None:
@@ -204,3 +221,9 @@ def test_exposition_passes_promtool_check_metrics() -> None:
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+def test_a_second_metrics_on_the_same_registry_is_refused() -> None:
+    _, registry = fresh()
+    with pytest.raises(ValueError, match="Duplicated timeseries"):
+        Metrics(registry, version="x", upstream_api_version=6)
