@@ -1,4 +1,4 @@
-"""The matrix's servers: one reference emulator (v0-v6) and, per pin M, a v M-only emulator
+"""The matrix's servers: one reference emulator (v0-v6) and, per pin M, an M-only emulator
 behind a gateway pinned to M. All on 127.0.0.1, port 0, started lazily, stopped together.
 
 They mirror ``start_emulator`` / ``start_gateway`` of ``tests/conftest.py`` (same app key,
