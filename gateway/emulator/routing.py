@@ -57,6 +57,8 @@ class Call:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise KinveyError("JSONParseError", debug=str(exc)) from None
+        except RecursionError:  # a hostile, deeply nested document
+            raise KinveyError("JSONParseError", debug="JSON nested too deeply") from None
 
     async def json_object(self, *, empty_ok: bool = False) -> dict[str, Any]:
         body = await self.json_body()
