@@ -58,6 +58,7 @@ class GatewayRuntime:
             trust_env=settings["upstream.use_env_proxy"],
             trace_configs=[self.metrics.trace_config()] if settings["metrics.enabled"] else [],
         )
+        self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
         services, local_handlers = build_services(settings, self.metrics, self.upstream)
         self.gateway = Gateway(
             settings,
@@ -152,6 +153,7 @@ class GatewayRuntime:
         await self.upstream.close()
         if self.listener_tls:
             await self.listener_tls.stop()
+        self.gateway.access_log.close()  # flush the last lines
         if self._admin_runner is not None:
             await self._admin_runner.cleanup()
             self._admin_runner = None
