@@ -104,8 +104,20 @@ class Service:
     log_path: Path
 
     def log_tail(self, chars: int = 6000) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        text = self._settled_log()
         return f"--- {self.name} log (last {chars} chars) ---\n{text[-chars:]}"
+
+    def _settled_log(self) -> str:
+        # The gateway writes its access log from a background thread every ~0.2 s: for a failure
+        # report, wait (at most 3 s) until the file stops growing so the last requests show.
+        text, deadline = "", time.monotonic() + 3
+        while self.log_path.exists():
+            time.sleep(0.3)
+            latest = self.log_path.read_text(errors="replace")
+            if latest == text or time.monotonic() > deadline:
+                return latest
+            text = latest
+        return text
 
 
 def _wait_port(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
