@@ -132,5 +132,7 @@ def contention_line(samples: Sequence[Mapping[str, Any]], cpu: int) -> str:
     steal = max(float(s.get("steal_cpu_pct") or 0.0) for s in samples)
     return (
         f"Other processes on CPU {cpu} during the runs: median {statistics.median(loads):.0f}%, "
-        f"max {loads[-1]:.0f}% of the CPU (hypervisor steal up to {steal:.0f}%)."
+        f"max {loads[-1]:.0f}% of the CPU (hypervisor steal up to {steal:.0f}%); with a "
+        "negative niceness they mostly fill the proxy's idle gaps. CPU µs/req counts only "
+        "the proxy's own time."
     )

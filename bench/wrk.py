@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.procs import pinned
+
 MARKER = "BENCH_RESULT "
 
 _DONE = r"""
@@ -106,7 +108,7 @@ def wrk_argv(
 ) -> list[str]:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration_s))}s"]
     argv += ["--timeout", "10s", "-s", str(script), url]
-    return ["taskset", "-c", str(cpu), *argv] if cpu is not None else argv
+    return pinned(argv, cpu)
 
 
 def run_wrk(
