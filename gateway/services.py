@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateway.changes import BUNDLE
 from gateway.http.gateway_files import GatewayFiles
+from gateway.http.storage_probe import StorageProbe
 from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.auth import TokenCache
 from gateway.kinvey.signing import UrlSigner
@@ -38,6 +39,7 @@ def build_services(
     signer = UrlSigner(signing_secret.encode(), settings["url_signing.ttl_seconds"])
     services.register(signer)
     if upstream is not None:
+        services.register(StorageProbe(upstream))
         local_handlers["gateway.file"] = GatewayFiles(
             settings, metrics, services, upstream, signer, BUNDLE
         )

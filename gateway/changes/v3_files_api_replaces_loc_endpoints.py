@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway.http.storage_probe import StorageProbe
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.file_tickets import (
@@ -30,10 +31,12 @@ class FilesApiReplacesLocEndpoints(VersionChange):
     API, with the old name as the file's ``_id``: upload-loc saves metadata
     (``_filename``, ``X-Kinvey-Content-Type`` from the request's Content-Type) and answers the
     upload URL; download-loc answers the download URL (a 302 for v0/v1, see
-    OldFileDownloadReturnsJson); remove-loc checks the file exists and answers a signed,
-    expiring gateway URL whose DELETE removes it (nothing is deleted before). An upload URL
-    that needs ``_requiredHeaders`` is wrapped in a signed gateway URL that adds them while
-    streaming the client's PUT on. Newer clients on an older upstream: not needed (pins start at 3).
+    OldFileDownloadReturnsJson), or ``404 BlobNotFound`` when storage has no content for it
+    (one ranged GET of the first byte asks); remove-loc checks the file exists and answers a
+    signed, expiring gateway URL whose DELETE removes it (nothing is deleted before). An
+    upload URL that needs ``_requiredHeaders`` is wrapped in a signed gateway URL that adds
+    them while streaming the client's PUT on. Newer clients on an older upstream: not needed
+    (pins start at 3).
     """
 
     introduced_in = 3
@@ -68,7 +71,11 @@ class FilesApiReplacesLocEndpoints(VersionChange):
         response = await call_next(request.derive("GET", path, _files_api_route(request)))
         if not _succeeded(response):
             return response
-        return _uri_answer(response, _url_field(await _metadata(response), "_downloadURL"))
+        download_url = _url_field(await _metadata(response), "_downloadURL")
+        if await request.context.service(StorageProbe).missing(download_url):
+            # Saved metadata whose bytes never arrived: the old API knew no such file.
+            raise KinveyError("BlobNotFound", debug="the file has no uploaded content")
+        return _uri_answer(response, download_url)
 
     @older.around("GET", routes={"blob.remove_loc"})
     async def remove_loc_on_the_files_api(request: RequestInfo, call_next: Next) -> ResponseInfo:

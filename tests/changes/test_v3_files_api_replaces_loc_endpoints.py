@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.http.storage_probe import StorageProbe
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
 from gateway.kinvey.signing import UrlSigner
 from gateway.versioning import RequestInfo, ResponseInfo
@@ -22,10 +23,36 @@ STORAGE_DOWNLOAD = "https://storage.example/download/f?sig=c%2Bd~"
 AUTH = basic("alice", "s3cret")
 
 
+class FakeStorage:
+    """Stands in for the storage host behind a StorageProbe: knows which URLs are empty."""
+
+    def __init__(self) -> None:
+        self.empty: set[str] = set()
+        self.probed: list[str] = []
+
+    async def send(self, base: str, method: str, raw_path: str, headers: Any, body: Any) -> Any:
+        url = base + raw_path
+        self.probed.append(f"{method} {url} {headers['Range']}")
+        status = 404 if url in self.empty else 206
+
+        class Answer:
+            def __init__(self) -> None:
+                self.status = status
+
+            def release(self) -> None:
+                pass
+
+        return Answer()
+
+
+STORAGE = FakeStorage()
+
+
 def _services() -> tuple[Services, UrlSigner]:
     services = Services()
     signer = UrlSigner(b"unit-secret", 600)
     services.register(signer)
+    services.register(StorageProbe(STORAGE))  # type: ignore[arg-type]
     return services, signer
 
 
@@ -123,6 +150,19 @@ async def test_download_loc_answers_the_download_url_for_v2() -> None:
     assert (response.status, response.json) == (200, {"URI": STORAGE_DOWNLOAD})
     assert upstream.seen[0].method == "GET"
     assert upstream.seen[0].raw_path == "/blob/kid/photo.png?tls=true&ttl_in_seconds=60"
+
+
+@pytest.mark.parametrize("client", [0, 1, 2])
+async def test_download_loc_of_metadata_without_content_is_blob_not_found(client: int) -> None:
+    # upload-loc saved metadata, but the client never PUT the bytes: the old API knew no file.
+    empty = "https://storage.example/download/empty?sig=1"
+    STORAGE.empty.add(empty)
+    upstream = FakeUpstream(lambda r: _metadata(r, _downloadURL=empty))
+    response = await run(_loc("download", client), upstream)
+    assert response.status == 404
+    body = response.json
+    assert body.get("error") in {"BlobNotFound", "This blob not found for this app backend"}
+    assert STORAGE.probed[-1] == f"GET {empty} bytes=0-0"
 
 
 @pytest.mark.parametrize("client", [0, 1])
