@@ -37,6 +37,28 @@ def _user_credentials(request: RequestInfo) -> BasicCredentials | None:
     return user_basic(request.headers.get("Authorization"), request.route.app_key)
 
 
+def _sets_password(request: RequestInfo) -> bool:
+    try:
+        body = request.json
+    except BodyDecodeError:
+        return False
+    return isinstance(body, dict) and "password" in body
+
+
+async def _changed_username(request: RequestInfo, response: ResponseInfo) -> str | None:
+    """Whose password changed: the saved user's name, else the request's, else its Basic user."""
+    try:
+        await response.load()
+        saved = response.json
+    except (KinveyError, BodyDecodeError):
+        saved = None
+    for document in (saved, request.json):
+        if isinstance(document, dict) and isinstance(document.get("username"), str):
+            return str(document["username"])
+    credentials = _user_credentials(request)
+    return credentials.username if credentials else None
+
+
 def _has_user_basic(request: RequestInfo) -> bool:
     """Not app/master secret Basic, a session, or no credentials: an end user's password."""
     return _user_credentials(request) is not None
@@ -58,17 +80,18 @@ class BasicUserAuthRefused(VersionChange):
 
     introduced_in = 6
 
-    @older.around("PUT", routes={"user.entity"}, reads_body=True)
-    async def forget_session_after_password_change(
+    @older.around("PUT", routes={"user.entity"}, reads_body=True, when=_sets_password)
+    async def forget_sessions_after_password_change(
         request: RequestInfo, call_next: Next
     ) -> ResponseInfo:
         response = await call_next(request)
-        credentials = _user_credentials(request)
-        if credentials is not None and 200 <= response.status < 300 and _sets_password(request):
-            # The old password must stop working through the gateway at once, even if the
-            # upstream keeps the session it was exchanged for.
-            cache = request.context.service(TokenCache)
-            cache.discard(_cache_key(cache, request, credentials))
+        if 200 <= response.status < 300:
+            # The old password must stop working through the gateway at once, whatever
+            # credentials changed it, even if the upstream keeps the sessions it was exchanged for.
+            username = await _changed_username(request, response)
+            if username:
+                cache = request.context.service(TokenCache)
+                cache.discard_user(request.route.app_key or "", username)
         return response
 
     @older.around(routes={ANY_ROUTE}, when=_has_user_basic)
@@ -154,14 +177,6 @@ async def _session_refused(response: ResponseInfo) -> bool:
     except (KinveyError, BodyDecodeError):
         return True
     return not isinstance(body, dict) or body.get("error") == "InvalidCredentials"
-
-
-def _sets_password(request: RequestInfo) -> bool:
-    try:
-        body = request.json
-    except BodyDecodeError:
-        return False
-    return isinstance(body, dict) and "password" in body
 
 
 async def _without_session_token(

@@ -140,13 +140,17 @@ class TokenCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def key(self, app_key: str, username: str, password: str) -> bytes:
+    def _digest(self, *parts: str) -> bytes:
         message = bytearray()
-        for part in (app_key, username, password):
+        for part in parts:
             encoded = part.encode("utf-8")
             # Length prefixes: ("ab", "c") and ("a", "bc") must never share a key.
             message += len(encoded).to_bytes(4, "big") + encoded
         return hmac.new(self._hash_key, bytes(message), hashlib.sha256).digest()
+
+    def key(self, app_key: str, username: str, password: str) -> bytes:
+        """The user's digest, then the credential pair's: a user's keys share a prefix."""
+        return self._digest(app_key, username) + self._digest(app_key, username, password)
 
     def cached(self, key: bytes) -> str | None:
         entry = self._entries.get(key)
@@ -171,9 +175,13 @@ class TokenCache:
         if entry is not None and hmac.compare_digest(entry[0], token):
             del self._entries[key]
 
-    def discard(self, key: bytes) -> None:
-        """Drop whatever token ``key`` has (its password changed)."""
-        self._entries.pop(key, None)
+    def discard_user(self, app_key: str, username: str) -> int:
+        """Drop every token of a user (their password changed); returns how many."""
+        prefix = self._digest(app_key, username)
+        stale = [key for key in self._entries if key.startswith(prefix)]
+        for key in stale:
+            del self._entries[key]
+        return len(stale)
 
     async def obtain(self, key: bytes, login: Login) -> tuple[LoginAnswer, bool]:
         """A token for ``key``: cached, from a login already running, or from ``login()``.

@@ -61,7 +61,7 @@ def test_keys_are_keyed_hashes_that_separate_every_credential_pair() -> None:
     cache = TokenCache(10, 60)
     key = cache.key("app", "ann", "secret-password")
     assert key == cache.key("app", "ann", "secret-password")
-    assert b"secret-password" not in key and len(key) == 32
+    assert b"secret-password" not in key and len(key) == 64  # user digest + pair digest
     others = {
         cache.key("app", "ann", "secret-passwore"),
         cache.key("app", "anna", "secret-password"),
@@ -87,16 +87,27 @@ def test_entries_expire_and_the_least_recently_used_go_first() -> None:
     assert cache.cached(b"a") is None and len(cache) == 1
 
 
-def test_forget_drops_only_the_refused_token_and_discard_drops_any() -> None:
+def test_forget_drops_only_the_refused_token() -> None:
     cache = TokenCache(10, 60)
     cache.store(b"k", "new")
     cache.forget(b"k", "old")  # a late 401 for a token already replaced
     assert cache.cached(b"k") == "new"
     cache.forget(b"k", "new")
     assert cache.cached(b"k") is None
-    cache.store(b"k", "x")
-    cache.discard(b"k")
-    assert cache.cached(b"k") is None
+
+
+def test_discard_user_drops_every_password_of_that_user_only() -> None:
+    cache = TokenCache(10, 60)
+    old, older, other = (
+        cache.key("kid", "ada", "pw1"),
+        cache.key("kid", "ada", "pw0"),
+        cache.key("kid", "bob", "pw1"),
+    )
+    for key, token in ((old, "t1"), (older, "t0"), (other, "tb")):
+        cache.store(key, token)
+    assert cache.discard_user("kid", "ada") == 2
+    assert (cache.cached(old), cache.cached(older), cache.cached(other)) == (None, None, "tb")
+    assert cache.discard_user("kid2", "bob") == 0  # another app's user of the same name
 
 
 async def test_concurrent_logins_with_one_credential_pair_share_one_login() -> None:
