@@ -48,6 +48,7 @@ GATEWAY_ERROR_REASONS: Final = (
     "bad_request",
     "body_too_large",
     "overloaded",
+    "client_timeout",
     "internal",
 )
 
