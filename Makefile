@@ -30,10 +30,10 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 soak: $(STAMP)
-	$(BIN)/python bench/soak.py --duration 600
+	$(BIN)/python -m bench.soak --duration 600
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache artifacts
