@@ -31,8 +31,10 @@ def ensure_tools() -> None:
         raise ToolMissing(f"missing {packages}: install them with apt-get (needs root)")
     print(f"installing {' '.join(packages)} with apt-get ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    # Wait for dpkg's lock rather than fail: a parallel test worker may be installing too.
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+    subprocess.run([*apt, "update", "-qq"], check=True, env=env)
+    install = [*apt, "install", "-y", "-qq", "--no-install-recommends", *packages]
     subprocess.run(install, check=True, env=env)
     still = missing_packages()
     if still:

@@ -41,10 +41,12 @@ def _machine_lock() -> Iterator[None]:
 
 
 def _apt_install(package: str) -> None:
-    command = ["apt-get", "install", "-y", "--no-install-recommends", package]
+    # Wait for dpkg's lock rather than fail: another test worker may be installing too.
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+    command = [*apt, "install", "-y", "--no-install-recommends", package]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if subprocess.run(command, env=env, capture_output=True, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
+        subprocess.run([*apt, "update"], env=env, capture_output=True, check=False)
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             pytest.fail(f"apt-get install {package} failed:\n{result.stderr[-2000:]}")
