@@ -56,7 +56,8 @@ class GatewayRuntime:
             keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
             ssl_context=upstream_ssl_context(settings),
             trust_env=settings["upstream.use_env_proxy"],
-            trace_configs=[self.metrics.trace_config()] if settings["metrics.enabled"] else [],
+            on_connection_opened=self.metrics.connection_opened,
+            on_connection_reused=self.metrics.connection_reused,
         )
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
         services, local_handlers = build_services(settings, self.metrics, self.upstream)

@@ -22,7 +22,7 @@ from yarl import URL
 
 from gateway.http import headers as header_rules
 from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
-from gateway.http.upstream import UpstreamClient, UpstreamError, classify
+from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse, classify
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
@@ -64,7 +64,7 @@ class Exchange:
         self.outcome = "ok"
         self.request_id = ""
         self.applied: list[str] = []
-        self.opened: list[aiohttp.ClientResponse] = []
+        self.opened: list[UpstreamResponse] = []
 
 
 class Gateway:
@@ -368,7 +368,7 @@ async def _read_bounded(
     return b"".join(chunks)
 
 
-async def _read_upstream(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+async def _read_upstream(upstream: UpstreamResponse, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:

@@ -26,7 +26,7 @@ from yarl import URL
 from gateway.http import headers as header_rules
 from gateway.http.jsonbody import BodyDecodeError, decode_json, encode_json
 from gateway.http.streaming import relay, write_buffered
-from gateway.http.upstream import UpstreamClient, UpstreamError, classify
+from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse, classify
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError, is_error_body, to_v0_error_body
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
@@ -210,7 +210,7 @@ class GatewayFiles:
         raw_path: str,
         headers: CIMultiDict[str],
         body: Any,
-    ) -> aiohttp.ClientResponse | KinveyError:
+    ) -> UpstreamResponse | KinveyError:
         started = time.monotonic()
         try:
             opened = await self.upstream.send(base_url, method, raw_path, headers, body)
@@ -261,7 +261,7 @@ def _v0_error(body: bytes, content_encoding: str | None) -> bytes | None:
     return encode_json(to_v0_error_body(parsed)) if is_error_body(parsed) else None
 
 
-async def _read_limited(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+async def _read_limited(upstream: UpstreamResponse, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:

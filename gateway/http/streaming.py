@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
+
+if TYPE_CHECKING:
+    from gateway.http.upstream import UpstreamResponse
 
 log = logging.getLogger("gateway.proxy")
 _BODYLESS_STATUSES = frozenset({204, 304})
@@ -70,7 +74,7 @@ async def _write(
 
 async def relay(
     request: web.BaseRequest,
-    upstream: aiohttp.ClientResponse,
+    upstream: UpstreamResponse,
     headers: CIMultiDict[str],
     status: int,
     write_timeout: float = 60.0,

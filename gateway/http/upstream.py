@@ -1,7 +1,12 @@
 """UpstreamClient: the one pooled HTTP client to the upstream, and its failure taxonomy.
 
-Owns an aiohttp ``ClientSession`` (keep-alive pool bounded in total, no redirects followed, no
-automatic decompression, no auto-added headers) and turns every transport failure into an
+Two ways out, one contract. Normally requests go through the lean HTTP/1.1 client
+(``h1_client``: pooled keep-alive connections, aiohttp's C parser, one write per request),
+which profiling showed costs a fraction of aiohttp's ``ClientSession`` per request (see
+bench/README.md, "Optimizations"). With ``upstream.use_env_proxy`` the requests go through a
+``ClientSession`` instead, which implements HTTP(S)_PROXY / NO_PROXY and CONNECT tunnels.
+Either way: a keep-alive pool bounded in total, no redirects followed, no automatic
+decompression, no auto-added headers, and every transport failure turned into an
 ``UpstreamError`` with an ``outcome`` (the metric label) and a status for the client:
 
     UpstreamError
@@ -12,24 +17,47 @@ automatic decompression, no auto-added headers) and turns every transport failur
       outcome=payload_error  502  a broken body (only seen before our headers are sent)
 
 GET and HEAD requests without a body that fail because a pooled keep-alive connection was
-closed under us are retried once on a fresh connection; nothing else is retried.
+closed under us are retried once on a fresh connection; nothing else is retried. A client that
+stalls while its body is forwarded raises ``ClientTooSlow`` (not an upstream failure).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterable, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, Callable
+from typing import Any, Protocol
 
 import aiohttp
-from multidict import CIMultiDict
-from yarl import URL
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway.http.egress_session import egress_session, session_request
+from gateway.http.h1_client import H1Client
+from gateway.http.h1_pool import ConnectionPool, UpstreamConnectError
 from gateway.http.streaming import ClientTooSlow
 
-_SKIP_AUTO_HEADERS = ("Accept-Encoding", "User-Agent", "Content-Type")
 _RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
+_FAILURES = (TimeoutError, aiohttp.ClientError, ssl.SSLError, HttpProcessingError)
+
+
+class UpstreamResponse(Protocol):
+    """What ``send`` returns (an ``H1Response`` or an ``aiohttp.ClientResponse``)."""
+
+    status: int
+    reason: str | None
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+
+    @property
+    def content(self) -> aiohttp.StreamReader: ...
+
+    def release(self) -> Any: ...
+
+
+def _nothing() -> None:
+    pass
 
 
 class UpstreamError(Exception):
@@ -45,7 +73,7 @@ class UpstreamError(Exception):
 
 def classify(exc: BaseException) -> UpstreamError:
     """Map an aiohttp/asyncio failure to the gateway's outcome and a client-safe message."""
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError):
         return UpstreamError("tls_error", f"upstream TLS certificate rejected: {_reason(exc)}")
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
         return UpstreamError("tls_error", f"upstream TLS handshake failed: {_reason(exc)}")
@@ -55,13 +83,13 @@ def classify(exc: BaseException) -> UpstreamError:
         return UpstreamError("timeout", "timed out waiting for the upstream to answer")
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return UpstreamError("connect_error", "could not connect to the egress proxy")
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, aiohttp.ClientConnectorError | UpstreamConnectError):
         return UpstreamError("connect_error", "could not connect to the upstream")
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return UpstreamError("disconnected", "the upstream closed the connection without answering")
     if isinstance(exc, aiohttp.ClientPayloadError):
         return UpstreamError("payload_error", "the upstream sent an incomplete or broken body")
-    if isinstance(exc, aiohttp.ClientResponseError):
+    if isinstance(exc, aiohttp.ClientResponseError | HttpProcessingError):
         return UpstreamError("disconnected", "the upstream sent an invalid HTTP response")
     return UpstreamError("disconnected", "the upstream connection failed")
 
@@ -83,40 +111,59 @@ class UpstreamClient:
         keepalive_timeout: float,
         ssl_context: ssl.SSLContext | bool = True,
         trust_env: bool = False,
-        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_connection_opened: Callable[[], None] = _nothing,
+        on_connection_reused: Callable[[], None] = _nothing,
     ) -> None:
-        self._connector_args: dict[str, Any] = {
-            "limit": pool_size,
-            "limit_per_host": 0,
-            "keepalive_timeout": keepalive_timeout,
-            "ttl_dns_cache": 10,
-            "ssl": ssl_context,
-        }
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=connect_timeout,
-            sock_connect=connect_timeout,
-            sock_read=read_timeout,
-        )
+        self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._keepalive_timeout = keepalive_timeout
+        self._ssl = _as_context(ssl_context)
         self._trust_env = trust_env
-        self._trace_configs = list(trace_configs)
+        self._counters = (on_connection_opened, on_connection_reused)
+        self._pool: ConnectionPool | None = None
+        self._lean: H1Client | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(**self._connector_args),
-            timeout=self._timeout,
-            auto_decompress=False,
-            trust_env=self._trust_env,
-            trace_configs=self._trace_configs,
-            skip_auto_headers=_SKIP_AUTO_HEADERS,
-            cookie_jar=aiohttp.DummyCookieJar(),
+        opened, reused = self._counters
+        if self._trust_env:
+            self._session = egress_session(
+                pool_size=self._pool_size,
+                connect_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout,
+                keepalive_timeout=self._keepalive_timeout,
+                ssl_context=self._ssl,
+                on_opened=opened,
+                on_reused=reused,
+            )
+            return
+        self._pool = ConnectionPool(
+            limit=self._pool_size,
+            connect_timeout=self._connect_timeout,
+            read_timeout=self._read_timeout,
+            keepalive_timeout=self._keepalive_timeout,
+            ssl_context=self._ssl,
+            on_opened=opened,
+            on_reused=reused,
         )
+        self._lean = H1Client(self._pool)
 
     async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = self._lean = None
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def connections_in_use(self) -> int:
+        """Upstream connections handed out and not yet released (a leak shows here)."""
+        if self._pool is not None:
+            return self._pool.in_use
+        if self._session is not None and self._session.connector is not None:
+            return len(getattr(self._session.connector, "_acquired", ()))
+        return 0
 
     async def send(
         self,
@@ -124,27 +171,31 @@ class UpstreamClient:
         method: str,
         raw_path: str,
         headers: CIMultiDict[str],
-        body: bytes | AsyncIterable[bytes] | Any | None,
-    ) -> aiohttp.ClientResponse:
+        body: bytes | AsyncIterable[bytes] | aiohttp.StreamReader | None,
+    ) -> UpstreamResponse:
         """Open the upstream response (headers read, body not); the caller releases it."""
-        assert self._session is not None, "UpstreamClient.start() was not awaited"
-        url = URL(base_url + raw_path, encoded=True)
         retryable = method in _RETRYABLE_METHODS and not body
-        for attempt in (1, 2):
-            try:
-                return await self._session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=body if body else None,
-                    allow_redirects=False,
+        try:
+            if self._lean is not None:
+                return await self._lean.request(
+                    base_url, method, raw_path, headers, body, retry_stale=retryable
                 )
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                if not retryable or attempt == 2 or isinstance(exc, aiohttp.ClientConnectorError):
-                    raise _failure(exc) from None
-            except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
-                raise _failure(exc) from None
-        raise AssertionError("unreachable")
+            assert self._session is not None, "UpstreamClient.start() was not awaited"
+            return await session_request(
+                self._session, base_url, method, raw_path, headers, body, retry_stale=retryable
+            )
+        except _FAILURES as exc:
+            raise _failure(exc) from None
+
+
+def _as_context(setting: ssl.SSLContext | bool) -> ssl.SSLContext:
+    if isinstance(setting, ssl.SSLContext):
+        return setting
+    context = ssl.create_default_context()
+    if not setting:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _failure(exc: BaseException) -> Exception:

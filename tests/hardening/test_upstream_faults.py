@@ -45,8 +45,8 @@ async def _call(gateway: RunningGateway, method: str = "GET") -> tuple[int, Any,
 
 
 def _resources(gateway: RunningGateway) -> tuple[int, int, int]:
-    connector: Any = gateway.runtime.upstream._session.connector  # type: ignore[union-attr]
-    return len(asyncio.all_tasks()), psutil.Process().num_fds(), len(connector._acquired)
+    in_use = gateway.runtime.upstream.connections_in_use()
+    return len(asyncio.all_tasks()), psutil.Process().num_fds(), in_use
 
 
 async def _settle_and_check(gateway: RunningGateway, before: tuple[int, int, int]) -> None:

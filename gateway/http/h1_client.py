@@ -1,0 +1,176 @@
+"""The lean upstream HTTP/1.1 client: one request on a pooled connection, answer head awaited.
+
+What it sends matches what the gateway's aiohttp ``ClientSession`` sent (no auto-added
+``Accept``, ``Accept-Encoding``, ``User-Agent`` or ``Content-Type``): the caller's headers,
+``Host`` if the caller set none, and framing: ``Content-Length`` for a buffered body (``0``
+for a bodyless POST/PUT/PATCH/DELETE), the caller's ``Content-Length`` for a streamed body or
+else chunked transfer coding. Header names and values with CR or LF are refused (aiohttp's
+serializer). A streamed body is written by a task of its own, so an upstream may answer before
+it has read all of it; the connection is then not reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable
+
+import aiohttp
+from aiohttp.http_parser import RawResponseMessage
+from aiohttp.http_writer import _serialize_headers
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from gateway.http.h1_connection import UpstreamConnection
+from gateway.http.h1_pool import ConnectionPool, Origin, parse_origin
+
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_ORIGIN_CACHE_LIMIT = 256
+_LAST_CHUNK = b"0\r\n\r\n"
+
+Body = bytes | bytearray | AsyncIterable[bytes] | aiohttp.StreamReader | None
+
+
+class H1Response:
+    """An upstream answer whose head has arrived; ``content`` streams the body."""
+
+    __slots__ = ("_conn", "_pool", "_released", "_writer", "content", "headers", "reason", "status")
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        conn: UpstreamConnection,
+        message: RawResponseMessage,
+        content: aiohttp.StreamReader,
+        writer: asyncio.Task[None] | None,
+    ) -> None:
+        self.status: int = message.code
+        self.reason: str | None = message.reason
+        self.headers: CIMultiDictProxy[str] = message.headers
+        self.content = content
+        self._pool, self._conn, self._writer = pool, conn, writer
+        self._released = False
+
+    def release(self) -> None:
+        """Hand the connection back: kept alive if the exchange ended cleanly, else closed."""
+        if self._released:
+            return
+        self._released = True
+        writer = self._writer
+        body_sent = writer is None or writer.done()
+        if not body_sent:
+            assert writer is not None
+            writer.cancel()
+        content = self.content
+        clean = body_sent and content.is_eof() and content.exception() is None
+        self._pool.release(self._conn, clean)
+
+
+def request_head(
+    method: str, target: str, headers: CIMultiDict[str], host: str, body: Body
+) -> bytes:
+    """The request line and headers; completes ``headers`` in place (Host, framing)."""
+    if "Host" not in headers:
+        headers["Host"] = host
+    if not body:
+        framed = "Content-Length" in headers or "Transfer-Encoding" in headers
+        if method not in _BODYLESS_METHODS and not framed:
+            headers["Content-Length"] = "0"
+    elif isinstance(body, bytes | bytearray):
+        if "Content-Length" not in headers:
+            headers["Content-Length"] = str(len(body))
+    elif "Content-Length" not in headers and "chunked" not in headers.get("Transfer-Encoding", ""):
+        headers["Transfer-Encoding"] = "chunked"
+    target = target.partition("#")[0] or "/"  # a fragment is never sent
+    return _serialize_headers(f"{method} {target} HTTP/1.1", headers)
+
+
+class H1Client:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+        self._origins: dict[str, Origin] = {}
+
+    async def request(
+        self,
+        base_url: str,
+        method: str,
+        target: str,
+        headers: CIMultiDict[str],
+        body: Body,
+        *,
+        retry_stale: bool,
+    ) -> H1Response:
+        """Send a request and await the answer's head. With ``retry_stale``, a kept-alive
+        connection that turns out dead before answering is replaced by a new one, once."""
+        origin = self._origin(base_url)
+        head = request_head(method, target, headers, origin.host_header, body)
+        fresh = False
+        while True:
+            conn, reused = await self._pool.acquire(origin, fresh=fresh)
+            try:
+                return await self._exchange(conn, method, head, headers, body)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if not (retry_stale and reused and not fresh):
+                    raise
+                fresh = True
+
+    async def _exchange(
+        self,
+        conn: UpstreamConnection,
+        method: str,
+        head: bytes,
+        headers: CIMultiDict[str],
+        body: Body,
+    ) -> H1Response:
+        writer: asyncio.Task[None] | None = None
+        is_head = method == "HEAD"
+        if body is None or isinstance(body, bytes | bytearray):
+            answer = conn.send_head(head, bytes(body) if body else None, is_head=is_head)
+            conn.request_sent()
+        else:
+            answer = conn.send_head(head, None, is_head=is_head)
+            chunks = body.iter_any() if isinstance(body, aiohttp.StreamReader) else body
+            chunked = "Content-Length" not in headers
+            writer = asyncio.get_running_loop().create_task(_write_body(conn, chunks, chunked))
+        try:
+            message, content = await answer
+        except BaseException:
+            if writer is not None:
+                writer.cancel()
+            self._pool.release(conn, reusable=False)
+            raise
+        return H1Response(self._pool, conn, message, content, writer)
+
+    def _origin(self, base_url: str) -> Origin:
+        origin = self._origins.get(base_url)
+        if origin is None:
+            origin = parse_origin(base_url)
+            if len(self._origins) < _ORIGIN_CACHE_LIMIT:
+                self._origins[base_url] = origin
+        return origin
+
+
+async def _write_body(
+    conn: UpstreamConnection, chunks: AsyncIterable[bytes], chunked: bool
+) -> None:
+    """Stream the request body, waiting whenever the upstream's socket buffer is full. A
+    failure (the client stalls: ``ClientTooSlow``; the upstream goes away) ends the exchange
+    with that error."""
+    try:
+        async for chunk in chunks:
+            transport = conn.transport
+            if transport is None:
+                raise aiohttp.ServerDisconnectedError()
+            if not chunk:
+                continue
+            if chunked:
+                transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+            else:
+                transport.write(chunk)
+            if conn.writing_paused:
+                await conn.drain()
+        if chunked and conn.transport is not None:
+            conn.transport.write(_LAST_CHUNK)
+        conn.request_sent()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        conn.fail(exc)

@@ -1,0 +1,200 @@
+"""Keep-alive upstream connections, per origin, bounded in total.
+
+Idle connections are reused newest first (warm, least likely to have been closed by the
+upstream) and closed after ``keepalive_timeout`` idle seconds. At most ``limit`` connections
+are in use at once; a request beyond that waits for one to come back, and the wait counts
+against ``connect_timeout`` (as with aiohttp's connector).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+from gateway.http.h1_connection import UpstreamConnection
+
+OriginKey = tuple[str, int, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    host: str  # for connecting (IDNA, no brackets)
+    port: int
+    tls: bool
+    host_header: str  # as sent in Host: bracketed IPv6, default port left out
+
+    @property
+    def key(self) -> OriginKey:
+        return (self.host, self.port, self.tls)
+
+
+def parse_origin(base_url: str) -> Origin:
+    url = URL(base_url, encoded=True)
+    if url.scheme not in ("http", "https") or not url.raw_host or url.port is None:
+        raise ValueError(f"not an http(s) URL: {base_url!r}")
+    return Origin(url.raw_host, url.port, url.scheme == "https", url.host_port_subcomponent or "")
+
+
+class UpstreamConnectError(aiohttp.ClientConnectionError):
+    """No TCP connection to the upstream: refused, unreachable, name not resolved."""
+
+
+class ConnectionPool:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        connect_timeout: float,
+        read_timeout: float,
+        keepalive_timeout: float,
+        ssl_context: ssl.SSLContext,
+        on_opened: Callable[[], None],
+        on_reused: Callable[[], None],
+    ) -> None:
+        self._limit = limit
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._keepalive = keepalive_timeout
+        self._ssl = ssl_context
+        self._on_opened, self._on_reused = on_opened, on_reused
+        self._idle: dict[OriginKey, list[UpstreamConnection]] = {}
+        self._open: set[UpstreamConnection] = set()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._sweep_handle: asyncio.TimerHandle | None = None
+        self._closed = False
+        self.in_use = 0  # handed out and not yet released (or being connected)
+
+    async def acquire(
+        self, origin: Origin, *, fresh: bool = False
+    ) -> tuple[UpstreamConnection, bool]:
+        """A connection to ``origin`` and whether it was reused; ``fresh`` forces a new one."""
+        if not fresh and (idle := self._take_idle(origin.key)) is not None:
+            return idle, True
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                while self.in_use >= self._limit:
+                    await self._wait_for_release()
+                    if not fresh and (idle := self._take_idle(origin.key)) is not None:
+                        return idle, True
+                self.in_use += 1
+                try:
+                    return await self._connect(origin), False
+                except BaseException:
+                    self._give_back_slot()
+                    raise
+        except TimeoutError:
+            raise aiohttp.ConnectionTimeoutError("timed out connecting to the upstream") from None
+
+    def release(self, conn: UpstreamConnection, reusable: bool) -> None:
+        if reusable and conn.reusable and not self._closed:
+            conn.idle_since = asyncio.get_running_loop().time()
+            self._idle.setdefault(conn.key, []).append(conn)
+            if self._sweep_handle is None:
+                self._schedule_sweep()
+        else:
+            self._drop(conn)
+        self._give_back_slot()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._sweep_handle is not None:
+            self._sweep_handle.cancel()
+            self._sweep_handle = None
+        for conn in list(self._open):
+            self._drop(conn)
+        self._idle.clear()
+        await asyncio.sleep(0)  # let the transports report connection_lost
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _take_idle(self, key: OriginKey) -> UpstreamConnection | None:
+        idle = self._idle.get(key)
+        if not idle:
+            return None
+        cutoff = asyncio.get_running_loop().time() - self._keepalive
+        while idle:
+            conn = idle.pop()
+            if conn.idle_since < cutoff:  # newest first: the rest are older still
+                for stale in (conn, *idle):
+                    self._drop(stale)
+                idle.clear()
+                return None
+            if conn.reusable:
+                self.in_use += 1
+                self._on_reused()
+                return conn
+            self._drop(conn)  # the upstream closed it while it sat idle
+        return None
+
+    async def _connect(self, origin: Origin) -> UpstreamConnection:
+        if self._closed:
+            raise aiohttp.ClientConnectionError("the upstream connection pool is closed")
+        loop = asyncio.get_running_loop()
+        tls = self._ssl if origin.tls else None
+        try:
+            _, conn = await loop.create_connection(
+                lambda: UpstreamConnection(loop, origin.key, self._read_timeout),
+                origin.host,
+                origin.port,
+                ssl=tls,
+                server_hostname=origin.host if tls else None,
+            )
+        except ssl.SSLError:
+            raise  # certificate or handshake: the caller names the TLS problem
+        except OSError as exc:
+            raise UpstreamConnectError(f"could not connect to the upstream: {exc}") from exc
+        self._open.add(conn)
+        self._on_opened()
+        return conn
+
+    async def _wait_for_release(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._wake_one()  # we were woken but leave (timeout): pass the turn on
+            raise
+
+    def _give_back_slot(self) -> None:
+        self.in_use -= 1
+        if self._waiters:
+            self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _drop(self, conn: UpstreamConnection) -> None:
+        self._open.discard(conn)
+        if conn.transport is not None:
+            conn.transport.abort()
+
+    def _schedule_sweep(self) -> None:
+        delay = min(max(self._keepalive / 2, 0.05), 30.0)
+        self._sweep_handle = asyncio.get_running_loop().call_later(delay, self._sweep)
+
+    def _sweep(self) -> None:
+        """Close connections idle for longer than the keep-alive timeout (or closed upstream)."""
+        self._sweep_handle = None
+        cutoff = asyncio.get_running_loop().time() - self._keepalive
+        for key, idle in list(self._idle.items()):
+            keep = [c for c in idle if c.idle_since >= cutoff and c.reusable]
+            for conn in set(idle).difference(keep):
+                self._drop(conn)
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+        if self._idle:
+            self._schedule_sweep()

@@ -1,0 +1,335 @@
+"""The lean upstream client (``UpstreamClient`` without an egress proxy) against a raw upstream.
+
+What goes on the wire, keep-alive reuse and when a connection must not be reused, the retry of
+a dead kept-alive connection, the read timeout as silence (not total time), the pool bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from multidict import CIMultiDict
+
+from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
+from tests.upstream.scripted_upstream import Received, ScriptedUpstream, ok
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.opened = 0
+        self.reused = 0
+
+    def open(self) -> None:
+        self.opened += 1
+
+    def reuse(self) -> None:
+        self.reused += 1
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[ScriptedUpstream]:
+    server = ScriptedUpstream()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def counts() -> Counts:
+    return Counts()
+
+
+@pytest.fixture
+async def client(counts: Counts) -> AsyncIterator[UpstreamClient]:
+    upstream_client = UpstreamClient(
+        pool_size=4,
+        connect_timeout=1.0,
+        read_timeout=0.5,
+        keepalive_timeout=5.0,
+        on_connection_opened=counts.open,
+        on_connection_reused=counts.reuse,
+    )
+    await upstream_client.start()
+    yield upstream_client
+    await upstream_client.close()
+
+
+async def _call(
+    client: UpstreamClient,
+    upstream: ScriptedUpstream,
+    method: str = "GET",
+    body: bytes | AsyncIterator[bytes] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[UpstreamResponse, bytes]:
+    response = await client.send(
+        upstream.url, method, "/p/a%20b?q=1", CIMultiDict(headers or {}), body
+    )
+    try:
+        data = await response.content.read()
+    finally:
+        response.release()
+    return response, data
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        await asyncio.sleep(0)
+        yield part
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "headers", "framing", "wire_body"),
+    [
+        ("GET", None, {}, {}, b""),
+        ("POST", None, {}, {"Content-Length": "0"}, b""),
+        ("DELETE", b"", {}, {"Content-Length": "0"}, b""),
+        ("PUT", b"xyz", {}, {"Content-Length": "3"}, b"xyz"),
+        ("PUT", "stream", {"Content-Length": "6"}, {"Content-Length": "6"}, b"abcdef"),
+        (
+            "POST",
+            "stream",
+            {},
+            {"Transfer-Encoding": "chunked"},
+            b"3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n",
+        ),
+    ],
+)
+async def test_request_bytes_on_the_wire(
+    client: UpstreamClient,
+    upstream: ScriptedUpstream,
+    method: str,
+    body: bytes | str | None,
+    headers: dict[str, str],
+    framing: dict[str, str],
+    wire_body: bytes,
+) -> None:
+    sent = _chunks(b"abc", b"def") if body == "stream" else body
+    assert not isinstance(sent, str)
+    await _call(client, upstream, method, sent, {"X-Custom": "1", **headers})
+    seen = upstream.received[-1]
+    assert seen.request_line == f"{method} /p/a%20b?q=1 HTTP/1.1"
+    host = upstream.url.removeprefix("http://")
+    assert dict(seen.headers) == {"X-Custom": "1", "Host": host, **framing}  # nothing invented
+    assert seen.body == wire_body
+
+
+async def test_answer_head_and_body_and_keep_alive_reuse(
+    client: UpstreamClient, upstream: ScriptedUpstream, counts: Counts
+) -> None:
+    upstream.answer = lambda _: ok(b"hello", "Set-Cookie: a=1", "Set-Cookie: b=2")
+    for _ in range(3):
+        response, data = await _call(client, upstream)
+        assert (response.status, response.reason, data) == (200, "OK", b"hello")
+        assert response.headers.getall("Set-Cookie") == ["a=1", "b=2"]
+    assert upstream.connections == 1
+    assert (counts.opened, counts.reused) == (1, 2)
+    assert client.connections_in_use() == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "body"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n",
+            b"hello",
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", b"hi"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", b""),
+    ],
+)
+async def test_chunked_interim_and_empty_answers_keep_the_connection(
+    client: UpstreamClient, upstream: ScriptedUpstream, answer: bytes, body: bytes
+) -> None:
+    upstream.answer = lambda _: answer
+    assert (await _call(client, upstream))[1] == body
+    assert (await _call(client, upstream))[1] == body
+    assert upstream.connections == 1
+
+
+async def test_head_answer_announces_a_body_it_does_not_carry(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.answer = lambda r: (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+        + (b"" if r.head.startswith(b"HEAD") else b"hello")
+    )
+    head, data = await _call(client, upstream, "HEAD")
+    assert (head.headers["Content-Length"], data) == ("5", b"")
+    assert (await _call(client, upstream, "GET"))[1] == b"hello"
+    assert (await _call(client, upstream, "HEAD"))[1] == b""
+    assert upstream.connections == 1
+
+
+async def test_read_until_close_body_and_connection_close_are_not_reused(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.answer = lambda _: ok(b"x", "Connection: close")
+    await _call(client, upstream)
+    await _call(client, upstream)
+    assert upstream.connections == 2
+
+    async def until_close(_: Received) -> None:
+        writer = next(iter(upstream._writers))
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\nall of it")
+        await writer.drain()
+        return None  # the body ends where the connection does
+
+    upstream.answer = until_close
+    assert (await _call(client, upstream))[1] == b"all of it"
+
+
+async def test_a_body_released_unread_closes_its_connection(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.answer = lambda _: b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"z" * 10
+    response = await client.send(upstream.url, "GET", "/", CIMultiDict(), None)
+    response.release()
+    upstream.answer = lambda _: ok()
+    await _call(client, upstream)
+    assert upstream.connections == 2
+    assert client.connections_in_use() == 0
+
+
+async def test_dead_kept_alive_connection_is_retried_once_for_get_only(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.answer = lambda r: ok() if r.connection == upstream.connections else None
+    await _call(client, upstream)  # connection 1, kept alive
+    upstream.answer = lambda r: None if r.connection == 1 else ok()
+    assert (await _call(client, upstream))[1] == b"ok"  # died on reuse, retried on connection 2
+    assert upstream.connections == 2
+    upstream.answer = lambda _: None  # every connection now dies on its first request
+    with pytest.raises(UpstreamError) as refused:
+        await _call(client, upstream, "POST", b"{}")
+    assert refused.value.outcome == "disconnected"
+    assert len(upstream.received) == 4  # GET, GET (dropped), GET (retry), POST (dropped)
+    with pytest.raises(UpstreamError):
+        await _call(client, upstream, "GET")  # a fresh connection dying is not retried
+    assert len(upstream.received) == 5
+
+
+async def test_read_timeout_is_silence_not_total_time(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    async def drip(_: Received) -> bytes:
+        writer = next(iter(upstream._writers))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+        for letter in b"drip":  # 4 x 0.2 s: longer than the 0.5 s timeout in all, never silent
+            await asyncio.sleep(0.2)
+            writer.write(bytes([letter]))
+        return b"!"
+
+    upstream.answer = drip
+    assert (await _call(client, upstream))[1] == b"drip!"
+
+    async def silent(_: Received) -> None:
+        await asyncio.sleep(3)
+        return None
+
+    upstream.answer = silent
+    with pytest.raises(UpstreamError) as timed_out:
+        await _call(client, upstream)
+    assert (timed_out.value.outcome, timed_out.value.status) == ("timeout", 504)
+
+
+async def test_pool_bound_queues_requests_beyond_it(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    open_at_once = [0, 0]
+
+    async def slow(_: Received) -> bytes:
+        open_at_once[0] += 1
+        open_at_once[1] = max(open_at_once)
+        await asyncio.sleep(0.05)
+        open_at_once[0] -= 1
+        return ok()
+
+    upstream.answer = slow
+    results = await asyncio.gather(*(_call(client, upstream) for _ in range(12)))
+    assert [data for _, data in results] == [b"ok"] * 12
+    assert open_at_once[1] <= 4 and upstream.connections <= 4
+    assert client.connections_in_use() == 0
+
+
+async def test_header_injection_is_refused_before_anything_is_sent(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    with pytest.raises(ValueError, match="header injection"):
+        await _call(client, upstream, headers={"X-Evil": "a\r\nX-Injected: 1"})
+    assert upstream.received == []
+    assert client.connections_in_use() == 0
+
+
+async def test_early_answer_while_uploading_is_returned_and_not_reused(
+    client: UpstreamClient,
+) -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"u" * 65536
+            await asyncio.sleep(0.01)
+
+    async def refuse_after_the_head(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.read(1000)
+        writer.write(b"HTTP/1.1 413 Too Large\r\nContent-Length: 3\r\n\r\nbig")
+        await writer.drain()
+        await asyncio.sleep(0.5)
+        writer.transport.abort()
+
+    server = await asyncio.start_server(refuse_after_the_head, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        headers = CIMultiDict({"Content-Length": str(1 << 30)})
+        response = await asyncio.wait_for(client.send(url, "PUT", "/up", headers, endless()), 5)
+        assert (response.status, await response.content.read()) == (413, b"big")
+        response.release()  # the body was not all sent: the connection is closed, not kept
+        assert client.connections_in_use() == 0
+        assert client._pool is not None and not client._pool._idle.get(("127.0.0.1", 0, False))
+    finally:
+        server.close()
+
+
+async def test_refused_connection_is_a_connect_error(client: UpstreamClient) -> None:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    with pytest.raises(UpstreamError) as refused:
+        await client.send(f"http://127.0.0.1:{port}", "GET", "/", CIMultiDict(), None)
+    assert (refused.value.outcome, refused.value.debug) == (
+        "connect_error",
+        "could not connect to the upstream",
+    )
+    assert client.connections_in_use() == 0
+
+
+async def test_garbage_is_an_invalid_http_response(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.answer = lambda _: b"\x16\x03\x01 not http\r\n\r\n"
+    with pytest.raises(UpstreamError) as garbage:
+        await _call(client, upstream)
+    assert garbage.value.debug == "the upstream sent an invalid HTTP response"
+
+
+async def test_truncated_body_is_a_payload_error(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    async def short(_: Received) -> None:
+        writer = next(iter(upstream._writers))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        await writer.drain()
+        return None
+
+    upstream.answer = short
+    response = await client.send(upstream.url, "GET", "/", CIMultiDict(), None)
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.content.read()
+    response.release()
+    assert client.connections_in_use() == 0
