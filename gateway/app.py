@@ -10,6 +10,7 @@ closes the upstream pool and returns 0. A second SIGTERM (or SIGINT) cuts the dr
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from typing import Any
@@ -35,8 +36,15 @@ log = logging.getLogger("gateway")
 
 
 class GatewayRuntime:
-    def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: CollectorRegistry | None = None,
+        tune_gc: bool = False,
+    ) -> None:
         self.settings = settings
+        self.tune_gc = tune_gc
         self.registry = registry if registry is not None else CollectorRegistry()
         pin = settings.upstream_api_version
         self.metrics: Any = (
@@ -122,6 +130,8 @@ class GatewayRuntime:
         self.admin_address = _bound_address(self._admin_runner)
         if self.listener_tls:
             self.listener_tls.start()
+        if self.tune_gc:
+            tune_gc_for_serving()
         self.ready[0] = True
 
     def request_stop(self) -> None:
@@ -163,6 +173,24 @@ class GatewayRuntime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+
+
+# Objects per request are freed by reference counting, yet with CPython's default threshold
+# (700) the transient allocations of a few requests trigger a young-generation collection
+# every couple of milliseconds, and full collections scan every module object (20-30 ms
+# pauses). Profile: 7-10% of the CPU in gc_collect_main and most of the p99 tail.
+GC_GEN0_THRESHOLD = 10_000
+
+
+def tune_gc_for_serving() -> None:
+    """Freeze what start-up made (never scanned again) and collect the young less often.
+
+    Cyclic garbage still goes: at most ~10k tracked objects wait for the next collection.
+    """
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
 def _bound_address(runner: web.BaseRunner) -> tuple[str, int]:

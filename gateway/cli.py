@@ -81,7 +81,7 @@ def _warn_missing_app_secrets(settings: Settings) -> None:
 async def serve(settings: Settings, banner: bool = True) -> int:
     from gateway.app import GatewayRuntime
 
-    runtime = GatewayRuntime(settings)
+    runtime = GatewayRuntime(settings, tune_gc=True)
     await runtime.start()
     runtime.install_signal_handlers()
     if banner:
