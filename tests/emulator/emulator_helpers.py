@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
-from multidict import CIMultiDictProxy
 
 from gateway.emulator import EmulatorConfig
-
-_UNSET: Any = object()
-
-
-def basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: CIMultiDictProxy[str]
-    raw: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.raw)
-
-    @property
-    def error(self) -> str:
-        return str(self.json["error"])
+from tests.support.kinvey_client import UNSET, Reply, basic, kinvey_request
 
 
 class Api:
@@ -59,20 +35,15 @@ class Api:
         *,
         version: int | None = None,
         auth: str | None = None,
-        body: Any = _UNSET,
+        body: Any = UNSET,
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         allow_redirects: bool = False,
     ) -> Reply:
-        sent = dict(headers or {})
-        if version is not None:
-            sent["X-Kinvey-API-Version"] = str(version)
-        if auth is not None:
-            sent["Authorization"] = auth
-        if body is not _UNSET:
-            data = json.dumps(body).encode()
-            sent.setdefault("Content-Type", "application/json")
+        data, sent = kinvey_request(
+            version=version, auth=auth, body=body, data=data, headers=headers
+        )
         response: ClientResponse = await self.client.request(
             method, path, data=data, headers=sent, params=params, allow_redirects=allow_redirects
         )

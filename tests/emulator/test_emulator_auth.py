@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.emulator.emulator_helpers import Api, basic
+from tests.emulator.emulator_helpers import Api
+from tests.support.kinvey_client import basic
 
 
 async def test_app_and_master_secrets_authenticate(api: Api) -> None:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from gateway.emulator.cli import add_emulator_arguments, config_from_args, parse_listen
-from tests.emulator.emulator_helpers import basic
+from tests.support.kinvey_client import basic
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"emulator listening on http://127\.0\.0\.1:(\d+) \(API versions (\d)-(\d)\)")

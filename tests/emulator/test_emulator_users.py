@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.emulator.emulator_helpers import Api, basic
+from tests.emulator.emulator_helpers import Api
+from tests.support.kinvey_client import basic
 
 
 @pytest.mark.parametrize("version, has_token", [(0, False), (1, True), (5, True), (6, False)])
