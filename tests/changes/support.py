@@ -1,41 +1,49 @@
-"""Helpers for the version-change tests: requests through a plan, and a small Kinvey client.
+"""Helpers for the version-change tests: requests through BUNDLE's plan, and Kinvey clients.
 
-Unit cases build a ``RequestInfo`` and run it through ``BUNDLE.plan(N, M, method, route)`` with
-a small async function standing in for the upstream; end-to-end cases call a real gateway in
-front of the real emulator with ``KinveyClient``.
+Unit cases build a ``RequestInfo`` and run it through ``BUNDLE.plan(N, M, method, route)``
+against a function standing in for the upstream. ``Harness`` gives the request one gateway's
+worth of settings (the test app's secret, any overrides), services and recorded metrics, and
+records every request that reached the upstream; ``make_request`` gives a bare context (no app
+configured, only the services a test passes). End-to-end cases call a real gateway in front of
+the real emulator with ``tests.support.kinvey_client.KinveyClient``, or ``AppClient`` here,
+which also signs up and logs in as the test app.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
+from multidict import CIMultiDict
 
 from gateway.changes import BUNDLE
 from gateway.kinvey.routes import match
+from gateway.services import build_services
 from gateway.settings import Settings, load_settings
 from gateway.versioning import RequestInfo, ResponseInfo
 from gateway.versioning.bundle import Plan
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.pipeline import run_plan
 from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET
+from tests.support.kinvey_client import UNSET, KinveyClient, Reply, basic
 
 Upstream = Callable[[RequestInfo], Awaitable[ResponseInfo]]
+StartEmulator = Callable[..., Awaitable[str]]
+
+APP_AUTH = basic(APP_KEY, APP_SECRET)
+MASTER_AUTH = basic(APP_KEY, MASTER_SECRET)
 
 
+@dataclass
 class RecordingMetrics:
     """Stands in for the gateway's metrics; remembers what the changes reported."""
 
-    def __init__(self) -> None:
-        self.applied: list[tuple[str, str]] = []
-        self.failed: list[str] = []
-        self.gateway_errors: list[str] = []
+    applied: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    auth: list[tuple[str, str, str]] = field(default_factory=list)
+    gateway_errors: list[str] = field(default_factory=list)
 
     def translation_applied(self, change: str, direction: str) -> None:
         self.applied.append((change, direction))
@@ -43,11 +51,108 @@ class RecordingMetrics:
     def translation_failed(self, change: str) -> None:
         self.failed.append(change)
 
+    def auth_exchange(self, kind: str, result: str, cache: str) -> None:
+        self.auth.append((kind, result, cache))
+
     def gateway_error(self, reason: str) -> None:
         self.gateway_errors.append(reason)
 
-    def auth_exchange(self, kind: str, result: str, cache: str) -> None:
-        pass
+
+@dataclass
+class Seen:
+    """A request as it reached the upstream (headers copied: later changes cannot alter it)."""
+
+    method: str
+    raw_path: str
+    headers: CIMultiDict[str]
+    body: bytes | None
+
+    @classmethod
+    def of(cls, request: RequestInfo) -> Seen:
+        return cls(request.method, request.raw_path, request.headers.copy(), request.body)
+
+
+@dataclass
+class FakeUpstream:
+    """Answers with ``answer(request)`` (a response, or an awaitable one) and records requests."""
+
+    answer: Callable[[RequestInfo], ResponseInfo | Awaitable[ResponseInfo]]
+    seen: list[Seen] = field(default_factory=list)
+
+    async def __call__(self, request: RequestInfo) -> ResponseInfo:
+        self.seen.append(Seen.of(request))
+        answer = self.answer(request)
+        return answer if isinstance(answer, ResponseInfo) else await answer
+
+
+class Harness:
+    """One gateway's settings, services and metrics; ``run`` sends a request through BUNDLE.
+
+    ``app_secret`` and ``overrides`` (``section__key=value``) make the settings unless
+    ``settings`` is given; ``services`` are built from the settings unless given.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_secret: str | None = APP_SECRET,
+        settings: Settings | None = None,
+        services: Services | None = None,
+        public_base_url: str = "http://gw",
+        **overrides: Any,
+    ) -> None:
+        if settings is None:
+            environ = {f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": app_secret} if app_secret else {}
+            dotted = {key.replace("__", "."): value for key, value in overrides.items()}
+            settings = load_settings(None, environ, dotted)
+        self.settings = settings
+        self.metrics = RecordingMetrics()
+        self.services = (
+            services if services is not None else build_services(settings, self.metrics)[0]
+        )
+        self.public_base_url = public_base_url
+        self.seen: list[Seen] = []
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        client: int,
+        upstream: int,
+        *,
+        body: Any = UNSET,
+        raw_body: bytes | None = b"",
+        headers: dict[str, str] | None = None,
+        stream: Any = None,
+    ) -> RequestInfo:
+        """``body`` is sent as JSON; ``raw_body`` as it is."""
+        route = match(path)
+        context = ExchangeContext(
+            self.settings,
+            self.settings.app(route.app_key),
+            self.public_base_url,
+            self.services,
+            self.metrics,
+        )
+        info = RequestInfo(
+            method=method,
+            raw_path=path,
+            route=route,
+            headers=CIMultiDict(headers or {}),
+            client_version=client,
+            upstream_version=upstream,
+            context=context,
+            body=raw_body,
+            stream=stream,
+        )
+        if body is not UNSET:
+            info.body = json.dumps(body).encode()
+            info.headers["Content-Type"] = "application/json"
+        return info
+
+    async def run(self, request: RequestInfo, upstream: Upstream) -> ResponseInfo:
+        """``run``, recording what reached the upstream in ``self.seen``."""
+        return await run(request, FakeUpstream(upstream, self.seen))
 
 
 def make_request(
@@ -59,26 +164,15 @@ def make_request(
     headers: dict[str, str] | None = None,
     body: bytes = b"",
     services: Services | None = None,
-    settings: Settings | None = None,
     public_base_url: str = "http://gateway.example",
 ) -> RequestInfo:
-    context = ExchangeContext(
-        settings or load_settings(None, {}),
-        None,
-        public_base_url,
-        services or Services(),
-        RecordingMetrics(),
+    """A request in a bare context: default settings, no app, only ``services``, own metrics."""
+    harness = Harness(
+        settings=load_settings(None, {}),
+        services=services or Services(),
+        public_base_url=public_base_url,
     )
-    return RequestInfo(
-        method=method,
-        raw_path=raw_path,
-        route=match(raw_path),
-        headers=CIMultiDict(headers or {}),
-        client_version=client,
-        upstream_version=upstream,
-        context=context,
-        body=body,
-    )
+    return harness.request(method, raw_path, client, upstream, raw_body=body, headers=headers)
 
 
 def metrics_of(request: RequestInfo) -> RecordingMetrics:
@@ -96,92 +190,44 @@ def plan_for(request: RequestInfo) -> Plan:
 async def run(request: RequestInfo, upstream: Upstream) -> ResponseInfo:
     """The request through every change between its client and upstream versions."""
     response = await run_plan(plan_for(request), request, upstream)
-    if response.body is None:
-        await response.load()
+    await response.load()
     return response
 
 
-@dataclass
-class FakeUpstream:
-    """Answers with a fixed response (or a function of the request) and records the requests."""
+def json_answer(status: int, value: Any, **headers: str) -> ResponseInfo:
+    """A JSON response; ``Header_Name="v"`` keyword arguments set ``Header-Name: v``."""
+    response = ResponseInfo.from_json(status, value)
+    for name, header in headers.items():
+        response.headers[name.replace("_", "-")] = header
+    return response
 
-    answer: Callable[[RequestInfo], ResponseInfo]
-    seen: list[RequestInfo] = field(default_factory=list)
 
-    async def __call__(self, request: RequestInfo) -> ResponseInfo:
-        self.seen.append(request)
-        return self.answer(request)
+def error_answer(name: str, status: int, debug: str = "") -> ResponseInfo:
+    return json_answer(status, {"error": name, "description": f"{name} text", "debug": debug})
 
 
 def answering(status: int, body: Any = None, headers: dict[str, str] | None = None) -> FakeUpstream:
+    """An upstream answering every request alike: ``body`` bytes as they are, else JSON."""
+
     def answer(_: RequestInfo) -> ResponseInfo:
         if isinstance(body, bytes):
-            response = ResponseInfo(status, CIMultiDict(headers or {}), body)
-        elif body is None:
-            response = ResponseInfo(status, CIMultiDict(headers or {}), b"")
-        else:
-            response = ResponseInfo.from_json(status, body)
-            response.headers.extend(headers or {})
+            return ResponseInfo(status, CIMultiDict(headers or {}), body)
+        if body is None:
+            return ResponseInfo(status, CIMultiDict(headers or {}), b"")
+        response = json_answer(status, body)
+        response.headers.extend(headers or {})
         return response
 
     return FakeUpstream(answer)
 
 
-def basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+class AppClient(KinveyClient):
+    """A KinveyClient that also signs up and logs in with the test app's credentials."""
 
+    async def signup(self, username: str, password: str, **fields: Any) -> Reply:
+        body = {"username": username, "password": password, **fields}
+        return await self.call("POST", f"/user/{APP_KEY}", auth=APP_AUTH, body=body)
 
-APP_AUTH = basic(APP_KEY, APP_SECRET)
-MASTER_AUTH = basic(APP_KEY, MASTER_SECRET)
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: CIMultiDictProxy[str]
-    raw: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.raw)
-
-
-class KinveyClient:
-    """Calls a gateway (or any Kinvey backend) as an app at one API version."""
-
-    def __init__(self, base_url: str, version: int | None, auth: str | None = MASTER_AUTH) -> None:
-        self.base_url = base_url
-        self.version = version
-        self.auth = auth
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        data: Any = None,
-        headers: dict[str, str] | None = None,
-        absolute: bool = False,
-    ) -> Reply:
-        sent: dict[str, str] = {}
-        if self.version is not None and not absolute:
-            sent["X-Kinvey-API-Version"] = str(self.version)
-        if self.auth is not None and not absolute:
-            sent["Authorization"] = self.auth
-        if json_body is not None:
-            data = json.dumps(json_body).encode()
-            sent["Content-Type"] = "application/json"
-        sent.update(headers or {})
-        url = path if absolute else self.base_url + path
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(
-                method,
-                URL(url, encoded=True),
-                data=data,
-                headers=sent,
-                allow_redirects=False,
-            ) as response,
-        ):
-            return Reply(response.status, response.headers, await response.read())
+    async def login(self, username: str, password: str) -> Reply:
+        body = {"username": username, "password": password}
+        return await self.call("POST", f"/user/{APP_KEY}/login", auth=APP_AUTH, body=body)

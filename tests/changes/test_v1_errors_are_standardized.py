@@ -12,8 +12,9 @@ from gateway.kinvey.errors import KinveyError
 from gateway.versioning import ANY_ROUTE, RequestInfo, ResponseInfo, VersionChange, older
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.pipeline import run_plan
-from tests.changes.support import KinveyClient, answering, make_request, plan_for, run
+from tests.changes.support import MASTER_AUTH, answering, make_request, plan_for, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 
 def test_it_is_the_outermost_v1_layer_so_every_v1_gate_error_is_flattened_too() -> None:
@@ -111,17 +112,17 @@ async def test_end_to_end_errors_from_the_emulator_and_the_gateway(
 ) -> None:
     emulator = await start_emulator(min_api_version=3, max_api_version=3)
     gateway = await start_gateway(emulator, pin=3)
-    v0 = KinveyClient(gateway.url, 0)
+    v0 = KinveyClient(gateway.url, 0, MASTER_AUTH)
     reply = await v0.call("GET", f"/appdata/{APP_KEY}/books/missing")
     assert reply.status == 404
     assert reply.json == {"error": "This entity not found in the collection"}
     assert reply.headers["X-Kinvey-API-Version"] == "0"
     assert reply.headers["X-Kinvey-Request-Id"]
-    v3 = KinveyClient(gateway.url, 3)
+    v3 = KinveyClient(gateway.url, 3, MASTER_AUTH)
     reply = await v3.call("GET", f"/appdata/{APP_KEY}/books/missing")
     assert reply.json["error"] == "EntityNotFound"
     # A gateway refusal of the version header stays structured, even for v0 (spec §1).
-    reply = await KinveyClient(gateway.url, None).call(
+    reply = await KinveyClient(gateway.url, None, MASTER_AUTH).call(
         "GET", f"/appdata/{APP_KEY}", headers={"X-Kinvey-API-Version": "9"}
     )
     assert reply.json["error"] == "APIVersionNotAvailable"

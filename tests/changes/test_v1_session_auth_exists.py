@@ -6,16 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.changes.support import (
-    APP_AUTH,
-    KinveyClient,
-    answering,
-    basic,
-    make_request,
-    metrics_of,
-    run,
-)
+from tests.changes.support import APP_AUTH, answering, make_request, metrics_of, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient, basic
 
 V0_FEATURE_UNAVAILABLE = {"error": "Requested functionality is unavailable in this API version"}
 
@@ -74,15 +67,13 @@ async def test_end_to_end_against_the_emulator(
     emulator = await start_emulator(min_api_version=0, max_api_version=5)
     gateway = await start_gateway(emulator, pin=5)
     app = KinveyClient(gateway.url, 5, APP_AUTH)
-    signup = await app.call(
-        "POST", f"/user/{APP_KEY}", json_body={"username": "al", "password": "pw"}
-    )
+    signup = await app.call("POST", f"/user/{APP_KEY}", body={"username": "al", "password": "pw"})
     assert signup.status == 201
     token = signup.json["_kmd"]["authtoken"]
 
     v0_app = KinveyClient(gateway.url, 0, APP_AUTH)
     reply = await v0_app.call(
-        "POST", f"/user/{APP_KEY}/login", json_body={"username": "al", "password": "pw"}
+        "POST", f"/user/{APP_KEY}/login", body={"username": "al", "password": "pw"}
     )
     assert (reply.status, reply.json) == (400, V0_FEATURE_UNAVAILABLE)
     assert reply.headers["X-Kinvey-API-Version"] == "0"

@@ -7,8 +7,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.changes.support import KinveyClient, answering, make_request, run
+from tests.changes.support import MASTER_AUTH, answering, make_request, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 
 @pytest.mark.parametrize("path", ["/appdata/k/books/b1", "/appdata/k/books?query=%7B%7D"])
@@ -61,11 +62,11 @@ async def test_end_to_end_raw_framing_through_a_real_gateway(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
-    v6 = KinveyClient(gateway.url, 6)
+    v6 = KinveyClient(gateway.url, 6, MASTER_AUTH)
     for book in ("b1", "b2", "b3"):
-        reply = await v6.call("POST", f"/appdata/{APP_KEY}/books", json_body={"_id": book})
+        reply = await v6.call("POST", f"/appdata/{APP_KEY}/books", body={"_id": book})
         assert reply.status == 201
-    v1 = KinveyClient(gateway.url, 1)
+    v1 = KinveyClient(gateway.url, 1, MASTER_AUTH)
     reply = await v1.call("DELETE", f"/appdata/{APP_KEY}/books/b1")
     assert (reply.status, reply.raw) == (204, b"")
     assert "Content-Type" not in reply.headers and "Content-Length" not in reply.headers

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from gateway.changes import BUNDLE
-from tests.changes.support import MASTER_AUTH, KinveyClient, answering, make_request, run
+from tests.changes.support import MASTER_AUTH, answering, make_request, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 
 @pytest.mark.parametrize(
@@ -57,9 +58,7 @@ async def test_other_user_routes_are_left_alone() -> None:
 
 
 async def _new_user(master: KinveyClient, name: str) -> str:
-    reply = await master.call(
-        "POST", f"/user/{APP_KEY}", json_body={"username": name, "password": "pw"}
-    )
+    reply = await master.call("POST", f"/user/{APP_KEY}", body={"username": name, "password": "pw"})
     assert reply.status == 201, reply.raw
     return str(reply.json["_id"])
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.changes.support import KinveyClient, answering, make_request, metrics_of, run
+from tests.changes.support import MASTER_AUTH, answering, make_request, metrics_of, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 CALLS = [
     ("POST", "/blob/k"),
@@ -52,12 +53,12 @@ async def test_end_to_end_a_v2_client_on_a_v6_emulator(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
-    reply = await KinveyClient(gateway.url, 2).call(
-        "POST", f"/blob/{APP_KEY}", json_body={"_filename": "a"}
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
+        "POST", f"/blob/{APP_KEY}", body={"_filename": "a"}
     )
     assert (reply.status, reply.json["error"]) == (400, "FeatureUnavailable")
     assert reply.headers["X-Kinvey-API-Version"] == "2"
-    reply = await KinveyClient(gateway.url, 3).call(
-        "POST", f"/blob/{APP_KEY}", json_body={"_filename": "a"}
+    reply = await KinveyClient(gateway.url, 3, MASTER_AUTH).call(
+        "POST", f"/blob/{APP_KEY}", body={"_filename": "a"}
     )
     assert reply.status == 201

@@ -16,7 +16,8 @@ from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, tok
 from gateway.kinvey.signing import UrlSigner
 from gateway.versioning import RequestInfo, ResponseInfo
 from gateway.versioning.context import Services
-from tests.changes.support import FakeUpstream, answering, basic, make_request, run
+from tests.changes.support import FakeUpstream, answering, make_request, run
+from tests.support.kinvey_client import basic
 
 STORAGE_UPLOAD = "https://storage.example/upload/f?sig=a%2Fb&x=1"
 STORAGE_DOWNLOAD = "https://storage.example/download/f?sig=c%2Bd~"

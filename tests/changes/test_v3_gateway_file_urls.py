@@ -18,8 +18,9 @@ from aiohttp import web
 
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, removal_url, upload_url
 from gateway.kinvey.signing import UrlSigner
-from tests.changes.support import MASTER_AUTH, KinveyClient, Reply, basic
+from tests.changes.support import MASTER_AUTH
 from tests.conftest import APP_KEY, StartGateway, StartUpstream
+from tests.support.kinvey_client import KinveyClient, Reply, basic
 
 SIGNING_SECRET = b"test-url-signing-secret"  # what tests/conftest.py configures
 GATEWAY_FILES = "/_gateway/files/"
@@ -27,14 +28,12 @@ GATEWAY_FILES = "/_gateway/files/"
 
 async def _plain(method: str, url: str, data: Any = None, **headers: str) -> Reply:
     """What an old client does with a URI: a bare request, no Kinvey headers."""
-    return await KinveyClient("", None, None).call(
-        method, url, data=data, headers=headers, absolute=True
-    )
+    return await KinveyClient("", None).call(method, url, data=data, headers=headers)
 
 
 async def _new_user(gateway_url: str, name: str) -> None:
     reply = await KinveyClient(gateway_url, 6, MASTER_AUTH).call(
-        "POST", f"/user/{APP_KEY}", json_body={"username": name, "password": "pw"}
+        "POST", f"/user/{APP_KEY}", body={"username": name, "password": "pw"}
     )
     assert reply.status == 201, reply.raw
 
@@ -98,13 +97,15 @@ async def test_remove_loc_of_a_missing_file_is_blob_not_found(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
-    reply = await KinveyClient(gateway.url, 2).call("GET", f"/blob/{APP_KEY}/remove-loc/none")
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
+        "GET", f"/blob/{APP_KEY}/remove-loc/none"
+    )
     assert (reply.status, reply.json["error"]) == (404, "BlobNotFound")
 
 
 async def _uploaded_file(gateway_url: str, name: str) -> tuple[str, str]:
     """An uploaded file's name and a removal URI for it, as a v2 client."""
-    old = KinveyClient(gateway_url, 2)
+    old = KinveyClient(gateway_url, 2, MASTER_AUTH)
     reply = await old.call("GET", f"/blob/{APP_KEY}/upload-loc/{name}")
     assert (await _plain("PUT", reply.json["URI"], b"data")).status == 200
     reply = await old.call("GET", f"/blob/{APP_KEY}/remove-loc/{name}")
@@ -112,7 +113,9 @@ async def _uploaded_file(gateway_url: str, name: str) -> tuple[str, str]:
 
 
 async def _still_there(gateway_url: str, name: str) -> bool:
-    reply = await KinveyClient(gateway_url, 2).call("GET", f"/blob/{APP_KEY}/download-loc/{name}")
+    reply = await KinveyClient(gateway_url, 2, MASTER_AUTH).call(
+        "GET", f"/blob/{APP_KEY}/download-loc/{name}"
+    )
     return reply.status == 200
 
 
@@ -156,7 +159,9 @@ async def test_a_sealed_upload_url_refuses_other_methods(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
-    reply = await KinveyClient(gateway.url, 2).call("GET", f"/blob/{APP_KEY}/upload-loc/a")
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
+        "GET", f"/blob/{APP_KEY}/upload-loc/a"
+    )
     for method in ("GET", "DELETE", "POST"):
         assert (await _plain(method, reply.json["URI"])).status == 403
     past = UrlSigner(SIGNING_SECRET, 60, lambda: time.time() - 3600)
@@ -172,7 +177,9 @@ async def test_urls_start_with_the_configured_public_base_url(
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     public = "https://files.example.com/gw"
     gateway = await start_gateway(emulator, pin=6, public_base_url=public)
-    reply = await KinveyClient(gateway.url, 2).call("GET", f"/blob/{APP_KEY}/upload-loc/a")
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
+        "GET", f"/blob/{APP_KEY}/upload-loc/a"
+    )
     uri = reply.json["URI"]
     assert uri.startswith(public + GATEWAY_FILES)
     # Behind the configured base sits this gateway: the path alone must work.
@@ -185,12 +192,12 @@ async def test_without_a_public_base_url_they_use_the_clients_host(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
-    reply = await KinveyClient(gateway.url, 2).call(
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
         "GET", f"/blob/{APP_KEY}/remove-loc/none", headers={"Host": "files.test:8443"}
     )
     assert reply.status == 404  # the file check runs first
     await _uploaded_file(gateway.url, "b")
-    reply = await KinveyClient(gateway.url, 2).call(
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
         "GET", f"/blob/{APP_KEY}/remove-loc/b", headers={"Host": "files.test:8443"}
     )
     assert reply.json["URI"].startswith("http://files.test:8443" + GATEWAY_FILES)
@@ -236,7 +243,9 @@ async def test_an_upload_is_streamed_to_storage_with_the_required_headers(
     kinvey = web.Application()
     kinvey.router.add_put("/blob/{app}/{name}", save_metadata)
     gateway = await start_gateway(await start_upstream(kinvey), pin=6)
-    reply = await KinveyClient(gateway.url, 2).call("GET", f"/blob/{APP_KEY}/upload-loc/big")
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
+        "GET", f"/blob/{APP_KEY}/upload-loc/big"
+    )
     chunk = b"z" * 65536
 
     async def body() -> AsyncIterator[bytes]:
@@ -278,11 +287,13 @@ async def test_v0_and_v1_get_the_signed_download_url_byte_for_byte_in_location(
     kinvey.router.add_get("/blob/{app}/{name}", read_metadata)
     gateway = await start_gateway(await start_upstream(kinvey), pin=3)
     for version in (0, 1):
-        reply = await KinveyClient(gateway.url, version).call(
+        reply = await KinveyClient(gateway.url, version, MASTER_AUTH).call(
             "GET", f"/blob/{APP_KEY}/download-loc/a.png"
         )
         assert (reply.status, reply.raw) == (302, b"")
         assert reply.headers["Location"] == SIGNED
         assert "Content-Type" not in reply.headers
-    reply = await KinveyClient(gateway.url, 2).call("GET", f"/blob/{APP_KEY}/download-loc/a.png")
+    reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
+        "GET", f"/blob/{APP_KEY}/download-loc/a.png"
+    )
     assert (reply.status, reply.json) == (200, {"URI": SIGNED})

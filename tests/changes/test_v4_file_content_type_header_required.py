@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.changes.support import KinveyClient, answering, make_request, metrics_of, run
+from tests.changes.support import MASTER_AUTH, answering, make_request, metrics_of, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 HEADER = "X-Kinvey-Content-Type"
 
@@ -83,15 +84,15 @@ async def test_end_to_end_v3_client_on_a_v4_emulator(
 ) -> None:
     emulator = await start_emulator(min_api_version=4, max_api_version=4)
     gateway = await start_gateway(emulator, pin=4)
-    v3 = KinveyClient(gateway.url, 3)
+    v3 = KinveyClient(gateway.url, 3, MASTER_AUTH)
     reply = await v3.call(
-        "POST", f"/blob/{APP_KEY}", json_body={"_filename": "a.png", "mimeType": "image/png"}
+        "POST", f"/blob/{APP_KEY}", body={"_filename": "a.png", "mimeType": "image/png"}
     )
     assert reply.status == 201, reply.raw
     assert reply.json["mimeType"] == "image/png"
     # The same call as a v4 client is refused by the emulator itself: the header is needed.
-    reply = await KinveyClient(gateway.url, 4).call(
-        "POST", f"/blob/{APP_KEY}", json_body={"mimeType": "image/png"}
+    reply = await KinveyClient(gateway.url, 4, MASTER_AUTH).call(
+        "POST", f"/blob/{APP_KEY}", body={"mimeType": "image/png"}
     )
     assert (reply.status, reply.json["error"]) == (400, "MissingRequestHeader")
 
@@ -101,11 +102,11 @@ async def test_end_to_end_v4_client_on_a_v3_emulator(
 ) -> None:
     emulator = await start_emulator(min_api_version=3, max_api_version=3)
     gateway = await start_gateway(emulator, pin=3)
-    v4 = KinveyClient(gateway.url, 4)
-    reply = await v4.call("POST", f"/blob/{APP_KEY}", json_body={"mimeType": "image/png"})
+    v4 = KinveyClient(gateway.url, 4, MASTER_AUTH)
+    reply = await v4.call("POST", f"/blob/{APP_KEY}", body={"mimeType": "image/png"})
     assert (reply.status, reply.json["error"]) == (400, "MissingRequestHeader")
     reply = await v4.call(
-        "POST", f"/blob/{APP_KEY}", json_body={"mimeType": "image/png"}, headers={HEADER: "a/b"}
+        "POST", f"/blob/{APP_KEY}", body={"mimeType": "image/png"}, headers={HEADER: "a/b"}
     )
     assert (reply.status, reply.json["mimeType"]) == (201, "a/b")
 
@@ -115,7 +116,7 @@ async def test_end_to_end_an_oversized_metadata_body_is_a_413(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6, limits__max_buffered_body_bytes=1024)
-    reply = await KinveyClient(gateway.url, 3).call(
-        "POST", f"/blob/{APP_KEY}", json_body={"_filename": "x" * 4096}
+    reply = await KinveyClient(gateway.url, 3, MASTER_AUTH).call(
+        "POST", f"/blob/{APP_KEY}", body={"_filename": "x" * 4096}
     )
     assert reply.status == 413

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.changes.support import APP_AUTH, KinveyClient, answering, make_request, run
+from tests.changes.support import APP_AUTH, answering, make_request, run
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 REFRESH_ERROR = {
     "error": "OAuthTokenRefreshError",
@@ -73,7 +74,7 @@ async def test_end_to_end_the_emulator_refusing_a_social_login(
     emulator = await start_emulator(min_api_version=pin, max_api_version=pin)
     gateway = await start_gateway(emulator, pin=pin)
     reply = await KinveyClient(gateway.url, client, APP_AUTH).call(
-        "POST", f"/user/{APP_KEY}", json_body={"_socialIdentity": {"facebook": {"a": 1}}}
+        "POST", f"/user/{APP_KEY}", body={"_socialIdentity": {"facebook": {"a": 1}}}
     )
     assert reply.status == status
     assert reply.json["error"] == "OAuthTokenRefreshError"

@@ -6,12 +6,12 @@ import aiohttp
 import pytest
 
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.hook_harness import Harness, KinveyClient, StartEmulator, basic, json_answer
-from tests.conftest import APP_KEY, MASTER_SECRET, StartGateway
+from tests.changes.support import MASTER_AUTH, Harness, StartEmulator, json_answer
+from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient, quoted
 
 LIMIT = 5
 BOOKS = f"/appdata/{APP_KEY}/books"
-MASTER = basic(APP_KEY, MASTER_SECRET)
 
 
 class Collection:
@@ -45,7 +45,7 @@ def _harness() -> Harness:
 
 async def _query(harness: Harness, path: str, client: int, upstream: Collection) -> ResponseInfo:
     request = harness.request(
-        "GET", path, client, upstream.version, headers={"Authorization": MASTER}
+        "GET", path, client, upstream.version, headers={"Authorization": MASTER_AUTH}
     )
     return await harness.run(request, upstream)
 
@@ -58,7 +58,7 @@ async def test_older_clients_get_the_first_entities_instead_of_the_error(client:
     assert response.status == 200
     assert [e["_id"] for e in response.json] == ["2", "3", "4", "5", "6"]
     assert [seen.raw_path for seen in harness.seen] == [BOOKS + query, BOOKS + query + "&limit=5"]
-    assert harness.seen[1].headers["Authorization"] == MASTER
+    assert harness.seen[1].headers["Authorization"] == MASTER_AUTH
 
 
 async def test_a_limit_above_the_result_set_limit_is_lowered_to_it() -> None:
@@ -136,22 +136,24 @@ async def test_end_to_end_against_the_emulator(
     on_v3 = await start_gateway(v3_upstream, pin=3, limits__result_set_limit=LIMIT)
     async with aiohttp.ClientSession() as session:
         for upstream in (v6_upstream, v3_upstream):
-            direct = KinveyClient(session, upstream, None)
+            direct = KinveyClient(upstream, None, session=session)
             for n in range(8):
-                saved = await direct.call("POST", BOOKS, auth=MASTER, body={"n": n})
+                saved = await direct.call("POST", BOOKS, auth=MASTER_AUTH, body={"n": n})
                 assert saved.status == 201, saved.raw
 
-        old = KinveyClient(session, on_v6.url, 3)
-        capped = await old.call("GET", BOOKS + '?sort={"n":1}', auth=MASTER)
+        old = KinveyClient(on_v6.url, 3, session=session)
+        capped = await old.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
         assert capped.status == 200, capped.raw
         assert [b["n"] for b in capped.json] == [0, 1, 2, 3, 4]
-        tail = await old.call("GET", BOOKS + '?sort={"n":1}&skip=6', auth=MASTER)
+        tail = await old.call("GET", quoted(BOOKS + '?sort={"n":1}&skip=6'), auth=MASTER_AUTH)
         assert [b["n"] for b in tail.json] == [6, 7]
 
-        new = KinveyClient(session, on_v3.url, 4)
-        refused = await new.call("GET", BOOKS, auth=MASTER)
+        new = KinveyClient(on_v3.url, 4, session=session)
+        refused = await new.call("GET", BOOKS, auth=MASTER_AUTH)
         assert refused.status == 400 and refused.json["error"] == "ResultSetSizeExceeded"
-        selective = await new.call("GET", BOOKS + '?query={"n":{"$gte":3}}', auth=MASTER)
+        selective = await new.call(
+            "GET", quoted(BOOKS + '?query={"n":{"$gte":3}}'), auth=MASTER_AUTH
+        )
         assert selective.status == 200 and len(selective.json) == 5
-        limited = await new.call("GET", BOOKS + "?limit=5", auth=MASTER)
+        limited = await new.call("GET", BOOKS + "?limit=5", auth=MASTER_AUTH)
         assert limited.status == 200 and len(limited.json) == 5

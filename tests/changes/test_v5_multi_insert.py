@@ -12,18 +12,11 @@ import pytest
 
 from gateway.kinvey.errors import DEFAULT_DESCRIPTIONS
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.hook_harness import (
-    Harness,
-    KinveyClient,
-    StartEmulator,
-    basic,
-    error_answer,
-    json_answer,
-)
-from tests.conftest import APP_KEY, MASTER_SECRET, StartGateway
+from tests.changes.support import MASTER_AUTH, Harness, StartEmulator, error_answer, json_answer
+from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient, quoted
 
 BOOKS = f"/appdata/{APP_KEY}/books"
-MASTER = basic(APP_KEY, MASTER_SECRET)
 NOT_AVAILABLE = "Inserting multiple entities is not available in this Kinvey API version"
 
 
@@ -56,7 +49,7 @@ class Store:
 def _post(
     harness: Harness, client: int, upstream: int, raw: bytes, headers: dict[str, str] | None = None
 ) -> RequestInfo:
-    sent = {"Authorization": MASTER, "Content-Type": "application/json", **(headers or {})}
+    sent = {"Authorization": MASTER_AUTH, "Content-Type": "application/json", **(headers or {})}
     return harness.request("POST", BOOKS, client, upstream, raw_body=raw, headers=sent)
 
 
@@ -109,7 +102,7 @@ async def test_newer_clients_on_a_v4_upstream_get_one_post_per_entity_in_order()
     assert response.json == {"entities": entities, "errors": []}
     assert sorted(json.loads(seen.body or b"")["n"] for seen in harness.seen) == list(range(20))
     assert all(seen.raw_path == BOOKS for seen in harness.seen)
-    assert all(seen.headers["Authorization"] == MASTER for seen in harness.seen)
+    assert all(seen.headers["Authorization"] == MASTER_AUTH for seen in harness.seen)
     assert 1 < store.most_active <= 8
 
 
@@ -166,18 +159,18 @@ async def test_end_to_end_against_the_emulator(
     on_v6 = await start_gateway(await start_emulator(min_api_version=6, max_api_version=6), pin=6)
     on_v4 = await start_gateway(await start_emulator(min_api_version=0, max_api_version=4), pin=4)
     async with aiohttp.ClientSession() as session:
-        old = KinveyClient(session, on_v6.url, 4)
-        refused = await old.call("POST", BOOKS, auth=MASTER, body=[{"n": 1}])
+        old = KinveyClient(on_v6.url, 4, session=session)
+        refused = await old.call("POST", BOOKS, auth=MASTER_AUTH, body=[{"n": 1}])
         assert refused.status == 400 and refused.json["debug"] == NOT_AVAILABLE
-        single = await old.call("POST", BOOKS, auth=MASTER, body={"n": 1})
+        single = await old.call("POST", BOOKS, auth=MASTER_AUTH, body={"n": 1})
         assert single.status == 201, single.raw
 
-        new = KinveyClient(session, on_v4.url, 5)
+        new = KinveyClient(on_v4.url, 5, session=session)
         body = [{"_id": f"b{i}", "n": i} for i in range(12)] + [{"_id": "b0"}]
-        inserted = await new.call("POST", BOOKS, auth=MASTER, body=body)
+        inserted = await new.call("POST", BOOKS, auth=MASTER_AUTH, body=body)
         assert inserted.status == 207, inserted.raw
         assert [e and e["n"] for e in inserted.json["entities"]] == [*range(12), None]
         [error] = inserted.json["errors"]
         assert error["index"] == 12 and error["error"] == "EntityAlreadyExists"
-        listed = await new.call("GET", BOOKS + '?sort={"n":1}', auth=MASTER)
+        listed = await new.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
         assert [b["n"] for b in listed.json] == list(range(12))

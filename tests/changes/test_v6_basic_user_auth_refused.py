@@ -16,16 +16,17 @@ from gateway.emulator.app import STORE_KEY
 from gateway.emulator.store import EmulatorStore
 from gateway.kinvey.auth import split_authorization
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.hook_harness import (
+from tests.changes.support import (
     APP_AUTH,
+    MASTER_AUTH,
+    AppClient,
     Harness,
-    KinveyClient,
     StartEmulator,
-    basic,
     error_answer,
     json_answer,
 )
 from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET, StartGateway, StartUpstream
+from tests.support.kinvey_client import KinveyClient, basic
 
 BOOKS = f"/appdata/{APP_KEY}/books"
 ME = f"/user/{APP_KEY}/_me"
@@ -85,7 +86,7 @@ async def test_user_basic_is_exchanged_once_for_a_session_that_is_reused() -> No
 
 @pytest.mark.parametrize(
     "authorization",
-    [APP_AUTH, basic(APP_KEY, MASTER_SECRET), "Kinvey abc", None, "Basic not-base64!"],
+    [APP_AUTH, MASTER_AUTH, "Kinvey abc", None, "Basic not-base64!"],
 )
 async def test_app_credentials_sessions_and_garbage_pass_untouched(
     authorization: str | None,
@@ -223,10 +224,10 @@ async def test_many_users_with_interleaved_wrong_passwords_each_get_their_own_se
     gateway = await start_gateway(upstream, pin=6)
     names = [f"user{i}" for i in range(12)]
     async with aiohttp.ClientSession() as session:
-        v6 = KinveyClient(session, upstream, 6)
+        v6 = AppClient(upstream, 6, session=session)
         for name in names:
             assert (await v6.signup(name, f"pw-{name}")).status == 201
-        old = KinveyClient(session, gateway.url, 3)
+        old = KinveyClient(gateway.url, 3, session=session)
         calls = [(name, f"pw-{name}") for name in names for _ in range(4)]
         calls += [
             (name, f"pw-{other}") for name, other in zip(names, names[1:] + names[:1], strict=True)
@@ -259,9 +260,9 @@ async def test_end_to_end_v0_basic_calls_expired_sessions_and_disabled_users(
     upstream, store = await _emulator_with_store(start_upstream)
     gateway = await start_gateway(upstream, pin=6)
     async with aiohttp.ClientSession() as session:
-        direct = KinveyClient(session, upstream, 6)
+        direct = AppClient(upstream, 6, session=session)
         created = await direct.signup("ann", "pw")
-        v0 = KinveyClient(session, gateway.url, 0)
+        v0 = KinveyClient(gateway.url, 0, session=session)
         ann = basic("ann", "pw")
         me = await v0.call("GET", ME, auth=ann)  # v0's "login"
         assert me.status == 200 and me.json["username"] == "ann", me.raw
@@ -273,9 +274,8 @@ async def test_end_to_end_v0_basic_calls_expired_sessions_and_disabled_users(
         wrong = await v0.call("GET", BOOKS, auth=basic("ann", "nope"))
         assert wrong.status == 401 and set(wrong.json) == {"error"}  # v0's error shape
 
-        master = basic(APP_KEY, MASTER_SECRET)
         user_id = created.json["_id"]
-        gone = await direct.call("DELETE", f"/user/{APP_KEY}/{user_id}", auth=master)
+        gone = await direct.call("DELETE", f"/user/{APP_KEY}/{user_id}", auth=MASTER_AUTH)
         assert gone.status == 204  # v6: soft delete disables the user, drops its sessions
         disabled = await v0.call("GET", BOOKS, auth=ann)
         assert disabled.status == 401
@@ -284,7 +284,7 @@ async def test_end_to_end_v0_basic_calls_expired_sessions_and_disabled_users(
         upstream, pin=6, environ={f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": ""}
     )
     async with aiohttp.ClientSession() as session:
-        v3 = KinveyClient(session, no_secret.url, 3)
+        v3 = KinveyClient(no_secret.url, 3, session=session)
         refused = await v3.call("GET", BOOKS, auth=basic("bob", "pw"))
         assert refused.status == 401 and "no app secret" in refused.json["debug"]
 
@@ -295,9 +295,9 @@ async def test_end_to_end_v6_client_on_an_older_upstream(
     upstream = await start_emulator(min_api_version=0, max_api_version=5)
     gateway = await start_gateway(upstream, pin=5)
     async with aiohttp.ClientSession() as session:
-        v6 = KinveyClient(session, gateway.url, 6)
+        v6 = AppClient(gateway.url, 6, session=session)
         assert (await v6.signup("ann", "pw")).status == 201
         refused = await v6.call("GET", ME, auth=basic("ann", "pw"))
         assert refused.status == 401 and refused.json["error"] == "InvalidCredentials"
-        v5 = KinveyClient(session, gateway.url, 5)
+        v5 = KinveyClient(gateway.url, 5, session=session)
         assert (await v5.call("GET", ME, auth=basic("ann", "pw"))).status == 200

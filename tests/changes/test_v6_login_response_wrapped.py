@@ -6,13 +6,7 @@ import aiohttp
 
 from gateway.changes import BUNDLE
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.hook_harness import (
-    Harness,
-    KinveyClient,
-    StartEmulator,
-    error_answer,
-    json_answer,
-)
+from tests.changes.support import AppClient, Harness, StartEmulator, error_answer, json_answer
 from tests.conftest import APP_KEY, StartGateway
 
 LOGIN = f"/user/{APP_KEY}/login"
@@ -93,7 +87,7 @@ async def test_end_to_end_against_the_emulator(
     on_v6 = await start_gateway(upstream_v6, pin=6)
     on_v5 = await start_gateway(upstream_v5, pin=5)
     async with aiohttp.ClientSession() as session:
-        old = KinveyClient(session, on_v6.url, 5)
+        old = AppClient(on_v6.url, 5, session=session)
         assert (await old.signup("ann", "pw")).status == 201
         assert (await old.signup("mo", "pw", mfaRequired=True)).status == 201
         login = await old.login("ann", "pw")
@@ -106,7 +100,7 @@ async def test_end_to_end_against_the_emulator(
         assert refused.status == 401
         assert "multi-factor" in refused.json["description"]
 
-        new = KinveyClient(session, on_v5.url, 6)
+        new = AppClient(on_v5.url, 6, session=session)
         assert (await new.signup("bea", "pw")).status == 201
         wrapped = await new.login("bea", "pw")
         assert wrapped.status == 200, wrapped.raw

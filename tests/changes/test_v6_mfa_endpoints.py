@@ -7,8 +7,9 @@ import pytest
 
 from gateway.kinvey.errors import DEFAULT_DESCRIPTIONS
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.hook_harness import APP_AUTH, Harness, KinveyClient, StartEmulator, json_answer
+from tests.changes.support import APP_AUTH, Harness, StartEmulator, json_answer
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import KinveyClient
 
 MFA_PATHS = [
     ("POST", f"/user/{APP_KEY}/mfa/challenge"),
@@ -68,14 +69,14 @@ async def test_end_to_end_against_the_emulator(
     upstream = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(upstream, pin=6)
     async with aiohttp.ClientSession() as session:
-        old = KinveyClient(session, gateway.url, 5)
+        old = KinveyClient(gateway.url, 5, session=session)
         refused = await old.call(
             "POST", f"/user/{APP_KEY}/mfa/challenge", auth="KinveyMFA t", body={}
         )
         assert refused.status == 400, refused.raw
         assert refused.json["error"] == "FeatureUnavailable"
         # the same call from a v6 client reaches the emulator, which judges the MFA session
-        new = KinveyClient(session, gateway.url, 6)
+        new = KinveyClient(gateway.url, 6, session=session)
         reached = await new.call(
             "POST", f"/user/{APP_KEY}/mfa/challenge", auth="KinveyMFA t", body={}
         )

@@ -9,16 +9,16 @@ import aiohttp
 import pytest
 
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.hook_harness import (
+from tests.changes.support import (
     APP_AUTH,
+    AppClient,
     Harness,
-    KinveyClient,
     StartEmulator,
-    basic,
     error_answer,
     json_answer,
 )
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.kinvey_client import basic
 
 SIGNUP = f"/user/{APP_KEY}"
 CREATED = {"_id": "u1", "username": "ann", "_kmd": {"lmt": "t"}, "_acl": {"creator": "u1"}}
@@ -138,7 +138,7 @@ async def test_end_to_end_against_the_emulator(
     on_v6 = await start_gateway(await start_emulator(min_api_version=6, max_api_version=6), pin=6)
     on_v5 = await start_gateway(await start_emulator(min_api_version=0, max_api_version=5), pin=5)
     async with aiohttp.ClientSession() as session:
-        v3 = KinveyClient(session, on_v6.url, 3)
+        v3 = AppClient(on_v6.url, 3, session=session)
         created = await v3.signup("ann", "pw")
         assert created.status == 201, created.raw
         token = created.json["_kmd"]["authtoken"]
@@ -152,12 +152,12 @@ async def test_end_to_end_against_the_emulator(
         mfa = await v3.signup("mo", "pw", mfaRequired=True)
         assert mfa.status == 201 and "authtoken" not in mfa.json["_kmd"]
 
-        v0 = KinveyClient(session, on_v6.url, 0)
+        v0 = AppClient(on_v6.url, 0, session=session)
         plain = await v0.signup("zed", "pw")
         assert plain.status == 201 and "authtoken" not in plain.json["_kmd"]
         me = await v0.call("GET", f"/user/{APP_KEY}/_me", auth=basic("zed", "pw"))
         assert me.status == 200 and me.json["username"] == "zed"
 
-        v6 = KinveyClient(session, on_v5.url, 6)
+        v6 = AppClient(on_v5.url, 6, session=session)
         created = await v6.signup("bea", "pw")
         assert created.status == 201 and "authtoken" not in created.json["_kmd"]
