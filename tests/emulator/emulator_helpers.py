@@ -1,21 +1,24 @@
-"""Helpers for the emulator tests: a thin Kinvey client over aiohttp's TestClient."""
+"""Helpers for the emulator tests: the shared Kinvey client on aiohttp's TestClient."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from gateway.emulator import EmulatorConfig
-from tests.support.kinvey_client import UNSET, Reply, basic, kinvey_request
+from tests.support.kinvey_client import KinveyClient, Reply, basic
 
 
-class Api:
-    """Calls one emulator as a Kinvey client at a given API version."""
+class Api(KinveyClient):
+    """Calls one emulator (served by aiohttp's TestClient) as a Kinvey client.
+
+    Each call names its API version; ``app_auth``/``master_auth`` are the emulator's credentials.
+    """
 
     def __init__(self, client: TestClient[Any, Any], config: EmulatorConfig) -> None:
+        super().__init__(str(client.make_url("")).rstrip("/"), None, session=client.session)
         self.client = client
         self.config = config
         self.key = config.app_key
@@ -27,28 +30,6 @@ class Api:
     @property
     def master_auth(self) -> str:
         return basic(self.config.app_key, self.config.master_secret)
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        version: int | None = None,
-        auth: str | None = None,
-        body: Any = UNSET,
-        data: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
-        allow_redirects: bool = False,
-    ) -> Reply:
-        data, sent = kinvey_request(
-            version=version, auth=auth, body=body, data=data, headers=headers
-        )
-        response: ClientResponse = await self.client.request(
-            method, path, data=data, headers=sent, params=params, allow_redirects=allow_redirects
-        )
-        raw = await response.read()
-        return Reply(response.status, response.headers, raw)
 
     async def storage(
         self, method: str, url: str, *, data: bytes = b"", headers: dict[str, str] | None = None

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.emulator.emulator_helpers import Api, MakeApi
+from tests.support.kinvey_client import quoted
 
 
 async def test_missing_header_is_served_at_the_default_version(make_api: MakeApi) -> None:
@@ -118,7 +119,7 @@ async def test_trailing_slash_and_unknown_query_params_are_accepted(api: Api) ->
 async def test_percent_encoded_segments_are_decoded(api: Api) -> None:
     token = await api.session(3, "fay")
     await api.call("PUT", f"/appdata/{api.key}/c/a%20b", version=3, auth=token, body={"x": 1})
-    read = await api.call("GET", f"/appdata/{api.key}/c/a b", version=3, auth=token)
+    read = await api.call("GET", quoted(f"/appdata/{api.key}/c/a b"), version=3, auth=token)
     assert read.status == 200 and read.json["_id"] == "a b"
 
 

@@ -1,13 +1,14 @@
 """Calling a Kinvey backend (the gateway or the emulator) as an app would, over real HTTP.
 
 ``kinvey_request`` composes what a Kinvey app sends (API version header, Authorization, a JSON
-body); ``KinveyClient`` sends it to a base URL and returns a ``Reply``. Other transports (the
-emulator tests' aiohttp ``TestClient``) reuse ``kinvey_request`` and ``Reply``.
+body); ``KinveyClient`` sends it to a base URL, on its own connection or on a session it is
+given (the emulator tests give it their aiohttp ``TestClient``'s), and returns a ``Reply``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +87,7 @@ class KinveyClient:
         self.base_url = base_url
         self.version = version
         self.auth = auth
-        self.session = session
+        self._session = session
 
     async def call(
         self,
@@ -98,6 +99,8 @@ class KinveyClient:
         body: Any = UNSET,
         data: Any = None,
         headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        allow_redirects: bool = False,
     ) -> Reply:
         data, sent = kinvey_request(
             version=self.version if version is None else version,
@@ -107,16 +110,16 @@ class KinveyClient:
             headers=headers,
         )
         url = URL(self.base_url + path, encoded=True)
-        if self.session is not None:
-            return await _send(self.session, method, url, data, sent)
-        async with aiohttp.ClientSession() as session:
-            return await _send(session, method, url, data, sent)
-
-
-async def _send(
-    session: aiohttp.ClientSession, method: str, url: URL, data: Any, headers: dict[str, str]
-) -> Reply:
-    async with session.request(
-        method, url, data=data, headers=headers, allow_redirects=False
-    ) as response:
-        return Reply(response.status, response.headers, await response.read())
+        async with contextlib.AsyncExitStack() as stack:
+            session = self._session
+            if session is None:
+                session = await stack.enter_async_context(aiohttp.ClientSession())
+            async with session.request(
+                method,
+                url,
+                data=data,
+                headers=sent,
+                params=params,
+                allow_redirects=allow_redirects,
+            ) as response:
+                return Reply(response.status, response.headers, await response.read())
