@@ -26,11 +26,12 @@ from gateway.versioning import RequestInfo, ResponseInfo
 from gateway.versioning.bundle import Plan
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.pipeline import run_plan
-from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET
+from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET, RunningGateway
 from tests.support.kinvey_client import UNSET, KinveyClient, Reply, basic
 
 Upstream = Callable[[RequestInfo], Awaitable[ResponseInfo]]
 StartEmulator = Callable[..., Awaitable[str]]
+StartGatewayOnEmulator = Callable[..., Awaitable[RunningGateway]]  # see conftest.py
 
 APP_AUTH = basic(APP_KEY, APP_SECRET)
 MASTER_AUTH = basic(APP_KEY, MASTER_SECRET)

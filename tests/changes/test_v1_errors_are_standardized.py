@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from gateway.changes import BUNDLE
@@ -12,8 +10,15 @@ from gateway.kinvey.errors import KinveyError
 from gateway.versioning import ANY_ROUTE, RequestInfo, ResponseInfo, VersionChange, older
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.pipeline import run_plan
-from tests.changes.support import MASTER_AUTH, answering, make_request, plan_for, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    MASTER_AUTH,
+    StartGatewayOnEmulator,
+    answering,
+    make_request,
+    plan_for,
+    run,
+)
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 
@@ -108,10 +113,9 @@ async def test_errors_raised_by_inner_layers_reach_v0_flattened() -> None:
 
 
 async def test_end_to_end_errors_from_the_emulator_and_the_gateway(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=3, max_api_version=3)
-    gateway = await start_gateway(emulator, pin=3)
+    gateway = await start_gateway_on_emulator(3)
     v0 = KinveyClient(gateway.url, 0, MASTER_AUTH)
     reply = await v0.call("GET", f"/appdata/{APP_KEY}/books/missing")
     assert reply.status == 404

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.changes.support import APP_AUTH, answering, make_request, metrics_of, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    APP_AUTH,
+    StartGatewayOnEmulator,
+    answering,
+    make_request,
+    metrics_of,
+    run,
+)
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient, basic
 
 V0_FEATURE_UNAVAILABLE = {"error": "Requested functionality is unavailable in this API version"}
@@ -62,10 +67,9 @@ async def test_v1_and_newer_clients_may_log_in_and_use_sessions(client: int) -> 
 
 
 async def test_end_to_end_against_the_emulator(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=0, max_api_version=5)
-    gateway = await start_gateway(emulator, pin=5)
+    gateway = await start_gateway_on_emulator(5, versions=(0, 5))
     app = KinveyClient(gateway.url, 5, APP_AUTH)
     signup = await app.call("POST", f"/user/{APP_KEY}", body={"username": "al", "password": "pw"})
     assert signup.status == 201

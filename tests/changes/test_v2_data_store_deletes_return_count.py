@@ -7,8 +7,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.changes.support import MASTER_AUTH, answering, make_request, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import MASTER_AUTH, StartGatewayOnEmulator, answering, make_request, run
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 
@@ -58,10 +58,9 @@ async def test_other_routes_and_methods_keep_their_count() -> None:
 
 
 async def test_end_to_end_raw_framing_through_a_real_gateway(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6)
+    gateway = await start_gateway_on_emulator(6)
     v6 = KinveyClient(gateway.url, 6, MASTER_AUTH)
     for book in ("b1", "b2", "b3"):
         reply = await v6.call("POST", f"/appdata/{APP_KEY}/books", body={"_id": book})

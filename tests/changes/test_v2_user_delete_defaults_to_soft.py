@@ -6,13 +6,11 @@ emulator (the v1 change alone, v0 → v1, is tested in test_v1_user_delete_can_b
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from gateway.changes import BUNDLE
-from tests.changes.support import MASTER_AUTH, answering, make_request, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import MASTER_AUTH, StartGatewayOnEmulator, answering, make_request, run
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 
@@ -85,10 +83,9 @@ async def _state(master: KinveyClient, user_id: str) -> str:
     ],
 )
 async def test_end_to_end_on_a_v6_emulator(
-    start_emulator: Any, start_gateway: StartGateway, client: int, query: str, outcome: str
+    start_gateway_on_emulator: StartGatewayOnEmulator, client: int, query: str, outcome: str
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6)
+    gateway = await start_gateway_on_emulator(6)
     master = KinveyClient(gateway.url, 6, MASTER_AUTH)
     user_id = await _new_user(master, "victim")
     reply = await KinveyClient(gateway.url, client, MASTER_AUTH).call(

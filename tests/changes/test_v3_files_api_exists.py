@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.changes.support import MASTER_AUTH, answering, make_request, metrics_of, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    MASTER_AUTH,
+    StartGatewayOnEmulator,
+    answering,
+    make_request,
+    metrics_of,
+    run,
+)
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 CALLS = [
@@ -49,10 +54,9 @@ async def test_v3_and_newer_clients_reach_the_upstream(method: str, path: str) -
 
 
 async def test_end_to_end_a_v2_client_on_a_v6_emulator(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6)
+    gateway = await start_gateway_on_emulator(6)
     reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
         "POST", f"/blob/{APP_KEY}", body={"_filename": "a"}
     )

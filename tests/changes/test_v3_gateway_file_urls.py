@@ -18,7 +18,7 @@ from aiohttp import web
 
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, removal_url, upload_url
 from gateway.kinvey.signing import UrlSigner
-from tests.changes.support import MASTER_AUTH
+from tests.changes.support import MASTER_AUTH, StartEmulator, StartGatewayOnEmulator
 from tests.conftest import APP_KEY, StartGateway, StartUpstream
 from tests.support.kinvey_client import KinveyClient, Reply, basic
 
@@ -43,10 +43,9 @@ async def _new_user(gateway_url: str, name: str) -> None:
     [(0, 6, True), (1, 3, True), (2, 6, False), (2, 4, True)],
 )
 async def test_the_whole_old_file_flow_on_a_files_api_emulator(
-    start_emulator: Any, start_gateway: StartGateway, client: int, pin: int, user: bool
+    start_gateway_on_emulator: StartGatewayOnEmulator, client: int, pin: int, user: bool
 ) -> None:
-    emulator = await start_emulator(min_api_version=pin, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=pin)
+    gateway = await start_gateway_on_emulator(pin, versions=(pin, 6))
     auth = MASTER_AUTH
     if user:  # v0 apps send Basic user credentials; on a v6 upstream they become a session
         await _new_user(gateway.url, "ann")
@@ -93,10 +92,9 @@ async def test_the_whole_old_file_flow_on_a_files_api_emulator(
 
 
 async def test_remove_loc_of_a_missing_file_is_blob_not_found(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6)
+    gateway = await start_gateway_on_emulator(6)
     reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
         "GET", f"/blob/{APP_KEY}/remove-loc/none"
     )
@@ -128,10 +126,9 @@ def _altered(uri: str) -> list[str]:
 
 
 async def test_forged_altered_misused_and_expired_urls_are_refused(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6)
+    gateway = await start_gateway_on_emulator(6)
     name, remove = await _uploaded_file(gateway.url, "keep.txt")
     base = gateway.url
     ticket = RemovalTicket(APP_KEY, name, f"/blob/{APP_KEY}/{name}", MASTER_AUTH, 2)
@@ -155,7 +152,7 @@ async def test_forged_altered_misused_and_expired_urls_are_refused(
 
 
 async def test_a_sealed_upload_url_refuses_other_methods(
-    start_emulator: Any, start_gateway: StartGateway
+    start_emulator: StartEmulator, start_gateway: StartGateway
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
@@ -172,11 +169,10 @@ async def test_a_sealed_upload_url_refuses_other_methods(
 
 
 async def test_urls_start_with_the_configured_public_base_url(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
     public = "https://files.example.com/gw"
-    gateway = await start_gateway(emulator, pin=6, public_base_url=public)
+    gateway = await start_gateway_on_emulator(6, public_base_url=public)
     reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
         "GET", f"/blob/{APP_KEY}/upload-loc/a"
     )
@@ -188,10 +184,9 @@ async def test_urls_start_with_the_configured_public_base_url(
 
 
 async def test_without_a_public_base_url_they_use_the_clients_host(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6)
+    gateway = await start_gateway_on_emulator(6)
     reply = await KinveyClient(gateway.url, 2, MASTER_AUTH).call(
         "GET", f"/blob/{APP_KEY}/remove-loc/none", headers={"Host": "files.test:8443"}
     )

@@ -6,8 +6,15 @@ from typing import Any
 
 import pytest
 
-from tests.changes.support import MASTER_AUTH, answering, make_request, metrics_of, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    MASTER_AUTH,
+    StartGatewayOnEmulator,
+    answering,
+    make_request,
+    metrics_of,
+    run,
+)
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 HEADER = "X-Kinvey-Content-Type"
@@ -80,10 +87,9 @@ async def test_other_blob_calls_are_left_alone() -> None:
 
 
 async def test_end_to_end_v3_client_on_a_v4_emulator(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=4, max_api_version=4)
-    gateway = await start_gateway(emulator, pin=4)
+    gateway = await start_gateway_on_emulator(4)
     v3 = KinveyClient(gateway.url, 3, MASTER_AUTH)
     reply = await v3.call(
         "POST", f"/blob/{APP_KEY}", body={"_filename": "a.png", "mimeType": "image/png"}
@@ -98,10 +104,9 @@ async def test_end_to_end_v3_client_on_a_v4_emulator(
 
 
 async def test_end_to_end_v4_client_on_a_v3_emulator(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=3, max_api_version=3)
-    gateway = await start_gateway(emulator, pin=3)
+    gateway = await start_gateway_on_emulator(3)
     v4 = KinveyClient(gateway.url, 4, MASTER_AUTH)
     reply = await v4.call("POST", f"/blob/{APP_KEY}", body={"mimeType": "image/png"})
     assert (reply.status, reply.json["error"]) == (400, "MissingRequestHeader")
@@ -112,10 +117,9 @@ async def test_end_to_end_v4_client_on_a_v3_emulator(
 
 
 async def test_end_to_end_an_oversized_metadata_body_is_a_413(
-    start_emulator: Any, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator,
 ) -> None:
-    emulator = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(emulator, pin=6, limits__max_buffered_body_bytes=1024)
+    gateway = await start_gateway_on_emulator(6, limits__max_buffered_body_bytes=1024)
     reply = await KinveyClient(gateway.url, 3, MASTER_AUTH).call(
         "POST", f"/blob/{APP_KEY}", body={"_filename": "x" * 4096}
     )

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.changes.support import APP_AUTH, answering, make_request, run
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import APP_AUTH, StartGatewayOnEmulator, answering, make_request, run
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 REFRESH_ERROR = {
@@ -68,11 +68,10 @@ async def test_matching_clients_and_upstreams_are_not_translated() -> None:
 
 @pytest.mark.parametrize(("client", "pin", "status"), [(3, 6, 500), (6, 3, 401), (5, 5, 401)])
 async def test_end_to_end_the_emulator_refusing_a_social_login(
-    start_emulator: Any, start_gateway: StartGateway, client: int, pin: int, status: int
+    start_gateway_on_emulator: StartGatewayOnEmulator, client: int, pin: int, status: int
 ) -> None:
     # The emulator answers OAuthTokenRefreshError for any signup carrying _socialIdentity.
-    emulator = await start_emulator(min_api_version=pin, max_api_version=pin)
-    gateway = await start_gateway(emulator, pin=pin)
+    gateway = await start_gateway_on_emulator(pin)
     reply = await KinveyClient(gateway.url, client, APP_AUTH).call(
         "POST", f"/user/{APP_KEY}", body={"_socialIdentity": {"facebook": {"a": 1}}}
     )

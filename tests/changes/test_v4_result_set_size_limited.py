@@ -128,32 +128,29 @@ async def test_when_the_count_fails_the_entities_are_returned() -> None:
 
 
 async def test_end_to_end_against_the_emulator(
-    start_emulator: StartEmulator, start_gateway: StartGateway
+    start_emulator: StartEmulator, start_gateway: StartGateway, http_session: aiohttp.ClientSession
 ) -> None:
     v6_upstream = await start_emulator(min_api_version=6, max_api_version=6, result_set_limit=LIMIT)
     v3_upstream = await start_emulator(min_api_version=0, max_api_version=3, result_set_limit=LIMIT)
     on_v6 = await start_gateway(v6_upstream, pin=6, limits__result_set_limit=LIMIT)
     on_v3 = await start_gateway(v3_upstream, pin=3, limits__result_set_limit=LIMIT)
-    async with aiohttp.ClientSession() as session:
-        for upstream in (v6_upstream, v3_upstream):
-            direct = KinveyClient(upstream, None, session=session)
-            for n in range(8):
-                saved = await direct.call("POST", BOOKS, auth=MASTER_AUTH, body={"n": n})
-                assert saved.status == 201, saved.raw
+    for upstream in (v6_upstream, v3_upstream):
+        direct = KinveyClient(upstream, None, session=http_session)
+        for n in range(8):
+            saved = await direct.call("POST", BOOKS, auth=MASTER_AUTH, body={"n": n})
+            assert saved.status == 201, saved.raw
 
-        old = KinveyClient(on_v6.url, 3, session=session)
-        capped = await old.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
-        assert capped.status == 200, capped.raw
-        assert [b["n"] for b in capped.json] == [0, 1, 2, 3, 4]
-        tail = await old.call("GET", quoted(BOOKS + '?sort={"n":1}&skip=6'), auth=MASTER_AUTH)
-        assert [b["n"] for b in tail.json] == [6, 7]
+    old = KinveyClient(on_v6.url, 3, session=http_session)
+    capped = await old.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
+    assert capped.status == 200, capped.raw
+    assert [b["n"] for b in capped.json] == [0, 1, 2, 3, 4]
+    tail = await old.call("GET", quoted(BOOKS + '?sort={"n":1}&skip=6'), auth=MASTER_AUTH)
+    assert [b["n"] for b in tail.json] == [6, 7]
 
-        new = KinveyClient(on_v3.url, 4, session=session)
-        refused = await new.call("GET", BOOKS, auth=MASTER_AUTH)
-        assert refused.status == 400 and refused.json["error"] == "ResultSetSizeExceeded"
-        selective = await new.call(
-            "GET", quoted(BOOKS + '?query={"n":{"$gte":3}}'), auth=MASTER_AUTH
-        )
-        assert selective.status == 200 and len(selective.json) == 5
-        limited = await new.call("GET", BOOKS + "?limit=5", auth=MASTER_AUTH)
-        assert limited.status == 200 and len(limited.json) == 5
+    new = KinveyClient(on_v3.url, 4, session=http_session)
+    refused = await new.call("GET", BOOKS, auth=MASTER_AUTH)
+    assert refused.status == 400 and refused.json["error"] == "ResultSetSizeExceeded"
+    selective = await new.call("GET", quoted(BOOKS + '?query={"n":{"$gte":3}}'), auth=MASTER_AUTH)
+    assert selective.status == 200 and len(selective.json) == 5
+    limited = await new.call("GET", BOOKS + "?limit=5", auth=MASTER_AUTH)
+    assert limited.status == 200 and len(limited.json) == 5

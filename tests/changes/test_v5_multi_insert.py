@@ -12,8 +12,14 @@ import pytest
 
 from gateway.kinvey.errors import DEFAULT_DESCRIPTIONS
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.support import MASTER_AUTH, Harness, StartEmulator, error_answer, json_answer
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    MASTER_AUTH,
+    Harness,
+    StartGatewayOnEmulator,
+    error_answer,
+    json_answer,
+)
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient, quoted
 
 BOOKS = f"/appdata/{APP_KEY}/books"
@@ -154,23 +160,22 @@ async def test_single_objects_pass_on_newer_clients_too() -> None:
 
 
 async def test_end_to_end_against_the_emulator(
-    start_emulator: StartEmulator, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator, http_session: aiohttp.ClientSession
 ) -> None:
-    on_v6 = await start_gateway(await start_emulator(min_api_version=6, max_api_version=6), pin=6)
-    on_v4 = await start_gateway(await start_emulator(min_api_version=0, max_api_version=4), pin=4)
-    async with aiohttp.ClientSession() as session:
-        old = KinveyClient(on_v6.url, 4, session=session)
-        refused = await old.call("POST", BOOKS, auth=MASTER_AUTH, body=[{"n": 1}])
-        assert refused.status == 400 and refused.json["debug"] == NOT_AVAILABLE
-        single = await old.call("POST", BOOKS, auth=MASTER_AUTH, body={"n": 1})
-        assert single.status == 201, single.raw
+    on_v6 = await start_gateway_on_emulator(6)
+    on_v4 = await start_gateway_on_emulator(4, versions=(0, 4))
+    old = KinveyClient(on_v6.url, 4, session=http_session)
+    refused = await old.call("POST", BOOKS, auth=MASTER_AUTH, body=[{"n": 1}])
+    assert refused.status == 400 and refused.json["debug"] == NOT_AVAILABLE
+    single = await old.call("POST", BOOKS, auth=MASTER_AUTH, body={"n": 1})
+    assert single.status == 201, single.raw
 
-        new = KinveyClient(on_v4.url, 5, session=session)
-        body = [{"_id": f"b{i}", "n": i} for i in range(12)] + [{"_id": "b0"}]
-        inserted = await new.call("POST", BOOKS, auth=MASTER_AUTH, body=body)
-        assert inserted.status == 207, inserted.raw
-        assert [e and e["n"] for e in inserted.json["entities"]] == [*range(12), None]
-        [error] = inserted.json["errors"]
-        assert error["index"] == 12 and error["error"] == "EntityAlreadyExists"
-        listed = await new.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
-        assert [b["n"] for b in listed.json] == list(range(12))
+    new = KinveyClient(on_v4.url, 5, session=http_session)
+    body = [{"_id": f"b{i}", "n": i} for i in range(12)] + [{"_id": "b0"}]
+    inserted = await new.call("POST", BOOKS, auth=MASTER_AUTH, body=body)
+    assert inserted.status == 207, inserted.raw
+    assert [e and e["n"] for e in inserted.json["entities"]] == [*range(12), None]
+    [error] = inserted.json["errors"]
+    assert error["index"] == 12 and error["error"] == "EntityAlreadyExists"
+    listed = await new.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
+    assert [b["n"] for b in listed.json] == list(range(12))

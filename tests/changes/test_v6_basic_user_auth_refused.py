@@ -21,7 +21,7 @@ from tests.changes.support import (
     MASTER_AUTH,
     AppClient,
     Harness,
-    StartEmulator,
+    StartGatewayOnEmulator,
     error_answer,
     json_answer,
 )
@@ -218,34 +218,33 @@ async def _emulator_with_store(start_upstream: StartUpstream) -> tuple[str, Emul
 
 
 async def test_many_users_with_interleaved_wrong_passwords_each_get_their_own_session(
-    start_upstream: StartUpstream, start_gateway: StartGateway
+    start_upstream: StartUpstream, start_gateway: StartGateway, http_session: aiohttp.ClientSession
 ) -> None:
     upstream, store = await _emulator_with_store(start_upstream)
     gateway = await start_gateway(upstream, pin=6)
     names = [f"user{i}" for i in range(12)]
-    async with aiohttp.ClientSession() as session:
-        v6 = AppClient(upstream, 6, session=session)
-        for name in names:
-            assert (await v6.signup(name, f"pw-{name}")).status == 201
-        old = KinveyClient(gateway.url, 3, session=session)
-        calls = [(name, f"pw-{name}") for name in names for _ in range(4)]
-        calls += [
-            (name, f"pw-{other}") for name, other in zip(names, names[1:] + names[:1], strict=True)
-        ]
-        calls += [(name, "") for name in names[:4]]
-        random.Random(7).shuffle(calls)
+    v6 = AppClient(upstream, 6, session=http_session)
+    for name in names:
+        assert (await v6.signup(name, f"pw-{name}")).status == 201
+    old = KinveyClient(gateway.url, 3, session=http_session)
+    calls = [(name, f"pw-{name}") for name in names for _ in range(4)]
+    calls += [
+        (name, f"pw-{other}") for name, other in zip(names, names[1:] + names[:1], strict=True)
+    ]
+    calls += [(name, "") for name in names[:4]]
+    random.Random(7).shuffle(calls)
 
-        async def me(name: str, password: str) -> tuple[str, str, int, Any]:
-            reply = await old.call("GET", ME, auth=basic(name, password))
-            return name, password, reply.status, reply.json
+    async def me(name: str, password: str) -> tuple[str, str, int, Any]:
+        reply = await old.call("GET", ME, auth=basic(name, password))
+        return name, password, reply.status, reply.json
 
-        for name, password, status, body in await asyncio.gather(*(me(*c) for c in calls)):
-            if password == f"pw-{name}":
-                assert status == 200, body
-                assert body["username"] == name
-                assert "authtoken" not in body["_kmd"]
-            else:
-                assert status == 401 and body["error"] == "InvalidCredentials"
+    for name, password, status, body in await asyncio.gather(*(me(*c) for c in calls)):
+        if password == f"pw-{name}":
+            assert status == 200, body
+            assert body["username"] == name
+            assert "authtoken" not in body["_kmd"]
+        else:
+            assert status == 401 and body["error"] == "InvalidCredentials"
     ok_logins = gateway.registry.get_sample_value(
         "kgw_auth_exchanges_total",
         {"kind": "basic_to_session", "result": "ok", "cache": "miss"},
@@ -290,14 +289,12 @@ async def test_end_to_end_v0_basic_calls_expired_sessions_and_disabled_users(
 
 
 async def test_end_to_end_v6_client_on_an_older_upstream(
-    start_emulator: StartEmulator, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator, http_session: aiohttp.ClientSession
 ) -> None:
-    upstream = await start_emulator(min_api_version=0, max_api_version=5)
-    gateway = await start_gateway(upstream, pin=5)
-    async with aiohttp.ClientSession() as session:
-        v6 = AppClient(gateway.url, 6, session=session)
-        assert (await v6.signup("ann", "pw")).status == 201
-        refused = await v6.call("GET", ME, auth=basic("ann", "pw"))
-        assert refused.status == 401 and refused.json["error"] == "InvalidCredentials"
-        v5 = KinveyClient(gateway.url, 5, session=session)
-        assert (await v5.call("GET", ME, auth=basic("ann", "pw"))).status == 200
+    gateway = await start_gateway_on_emulator(5, versions=(0, 5))
+    v6 = AppClient(gateway.url, 6, session=http_session)
+    assert (await v6.signup("ann", "pw")).status == 201
+    refused = await v6.call("GET", ME, auth=basic("ann", "pw"))
+    assert refused.status == 401 and refused.json["error"] == "InvalidCredentials"
+    v5 = KinveyClient(gateway.url, 5, session=http_session)
+    assert (await v5.call("GET", ME, auth=basic("ann", "pw"))).status == 200

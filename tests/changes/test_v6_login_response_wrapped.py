@@ -6,8 +6,14 @@ import aiohttp
 
 from gateway.changes import BUNDLE
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.support import AppClient, Harness, StartEmulator, error_answer, json_answer
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    AppClient,
+    Harness,
+    StartGatewayOnEmulator,
+    error_answer,
+    json_answer,
+)
+from tests.conftest import APP_KEY
 
 LOGIN = f"/user/{APP_KEY}/login"
 USER = {"_id": "u1", "username": "ann", "_kmd": {"lmt": "2024-01-01T00:00:00.000Z"}}
@@ -80,33 +86,28 @@ def test_same_version_is_a_plain_proxy() -> None:
 
 
 async def test_end_to_end_against_the_emulator(
-    start_emulator: StartEmulator, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator, http_session: aiohttp.ClientSession
 ) -> None:
-    upstream_v6 = await start_emulator(min_api_version=6, max_api_version=6)
-    upstream_v5 = await start_emulator(min_api_version=0, max_api_version=5)
-    on_v6 = await start_gateway(upstream_v6, pin=6)
-    on_v5 = await start_gateway(upstream_v5, pin=5)
-    async with aiohttp.ClientSession() as session:
-        old = AppClient(on_v6.url, 5, session=session)
-        assert (await old.signup("ann", "pw")).status == 201
-        assert (await old.signup("mo", "pw", mfaRequired=True)).status == 201
-        login = await old.login("ann", "pw")
-        assert login.status == 200, login.raw
-        token = login.json["_kmd"]["authtoken"]
-        assert login.json["username"] == "ann" and "mfaRequired" not in login.json
-        me = await old.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {token}")
-        assert me.status == 200 and me.json["username"] == "ann"
-        refused = await old.login("mo", "pw")
-        assert refused.status == 401
-        assert "multi-factor" in refused.json["description"]
+    on_v6 = await start_gateway_on_emulator(6)
+    on_v5 = await start_gateway_on_emulator(5, versions=(0, 5))
+    old = AppClient(on_v6.url, 5, session=http_session)
+    assert (await old.signup("ann", "pw")).status == 201
+    assert (await old.signup("mo", "pw", mfaRequired=True)).status == 201
+    login = await old.login("ann", "pw")
+    assert login.status == 200, login.raw
+    token = login.json["_kmd"]["authtoken"]
+    assert login.json["username"] == "ann" and "mfaRequired" not in login.json
+    me = await old.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {token}")
+    assert me.status == 200 and me.json["username"] == "ann"
+    refused = await old.login("mo", "pw")
+    assert refused.status == 401
+    assert "multi-factor" in refused.json["description"]
 
-        new = AppClient(on_v5.url, 6, session=session)
-        assert (await new.signup("bea", "pw")).status == 201
-        wrapped = await new.login("bea", "pw")
-        assert wrapped.status == 200, wrapped.raw
-        assert wrapped.json["mfaRequired"] is False
-        assert "authtoken" not in wrapped.json["user"]["_kmd"]
-        me = await new.call(
-            "GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {wrapped.json['authToken']}"
-        )
-        assert me.status == 200 and me.json["username"] == "bea"
+    new = AppClient(on_v5.url, 6, session=http_session)
+    assert (await new.signup("bea", "pw")).status == 201
+    wrapped = await new.login("bea", "pw")
+    assert wrapped.status == 200, wrapped.raw
+    assert wrapped.json["mfaRequired"] is False
+    assert "authtoken" not in wrapped.json["user"]["_kmd"]
+    me = await new.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {wrapped.json['authToken']}")
+    assert me.status == 200 and me.json["username"] == "bea"

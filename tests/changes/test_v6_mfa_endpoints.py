@@ -7,8 +7,13 @@ import pytest
 
 from gateway.kinvey.errors import DEFAULT_DESCRIPTIONS
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.support import APP_AUTH, Harness, StartEmulator, json_answer
-from tests.conftest import APP_KEY, StartGateway
+from tests.changes.support import (
+    APP_AUTH,
+    Harness,
+    StartGatewayOnEmulator,
+    json_answer,
+)
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
 MFA_PATHS = [
@@ -64,22 +69,16 @@ async def test_same_version_reaches_the_upstream() -> None:
 
 
 async def test_end_to_end_against_the_emulator(
-    start_emulator: StartEmulator, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator, http_session: aiohttp.ClientSession
 ) -> None:
-    upstream = await start_emulator(min_api_version=6, max_api_version=6)
-    gateway = await start_gateway(upstream, pin=6)
-    async with aiohttp.ClientSession() as session:
-        old = KinveyClient(gateway.url, 5, session=session)
-        refused = await old.call(
-            "POST", f"/user/{APP_KEY}/mfa/challenge", auth="KinveyMFA t", body={}
-        )
-        assert refused.status == 400, refused.raw
-        assert refused.json["error"] == "FeatureUnavailable"
-        # the same call from a v6 client reaches the emulator, which judges the MFA session
-        new = KinveyClient(gateway.url, 6, session=session)
-        reached = await new.call(
-            "POST", f"/user/{APP_KEY}/mfa/challenge", auth="KinveyMFA t", body={}
-        )
-        assert reached.status == 401 and reached.json["error"] == "InvalidCredentials"
-        handshake = await old.call("GET", f"/appdata/{APP_KEY}", auth=APP_AUTH)
-        assert handshake.status == 200
+    gateway = await start_gateway_on_emulator(6)
+    old = KinveyClient(gateway.url, 5, session=http_session)
+    refused = await old.call("POST", f"/user/{APP_KEY}/mfa/challenge", auth="KinveyMFA t", body={})
+    assert refused.status == 400, refused.raw
+    assert refused.json["error"] == "FeatureUnavailable"
+    # the same call from a v6 client reaches the emulator, which judges the MFA session
+    new = KinveyClient(gateway.url, 6, session=http_session)
+    reached = await new.call("POST", f"/user/{APP_KEY}/mfa/challenge", auth="KinveyMFA t", body={})
+    assert reached.status == 401 and reached.json["error"] == "InvalidCredentials"
+    handshake = await old.call("GET", f"/appdata/{APP_KEY}", auth=APP_AUTH)
+    assert handshake.status == 200

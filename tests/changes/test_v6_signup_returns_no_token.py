@@ -13,11 +13,11 @@ from tests.changes.support import (
     APP_AUTH,
     AppClient,
     Harness,
-    StartEmulator,
+    StartGatewayOnEmulator,
     error_answer,
     json_answer,
 )
-from tests.conftest import APP_KEY, StartGateway
+from tests.conftest import APP_KEY
 from tests.support.kinvey_client import basic
 
 SIGNUP = f"/user/{APP_KEY}"
@@ -133,31 +133,30 @@ async def test_v6_clients_on_an_older_upstream_get_no_token() -> None:
 
 
 async def test_end_to_end_against_the_emulator(
-    start_emulator: StartEmulator, start_gateway: StartGateway
+    start_gateway_on_emulator: StartGatewayOnEmulator, http_session: aiohttp.ClientSession
 ) -> None:
-    on_v6 = await start_gateway(await start_emulator(min_api_version=6, max_api_version=6), pin=6)
-    on_v5 = await start_gateway(await start_emulator(min_api_version=0, max_api_version=5), pin=5)
-    async with aiohttp.ClientSession() as session:
-        v3 = AppClient(on_v6.url, 3, session=session)
-        created = await v3.signup("ann", "pw")
-        assert created.status == 201, created.raw
-        token = created.json["_kmd"]["authtoken"]
-        me = await v3.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {token}")
-        assert me.status == 200 and me.json["username"] == "ann"
+    on_v6 = await start_gateway_on_emulator(6)
+    on_v5 = await start_gateway_on_emulator(5, versions=(0, 5))
+    v3 = AppClient(on_v6.url, 3, session=http_session)
+    created = await v3.signup("ann", "pw")
+    assert created.status == 201, created.raw
+    token = created.json["_kmd"]["authtoken"]
+    me = await v3.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {token}")
+    assert me.status == 200 and me.json["username"] == "ann"
 
-        implicit = await v3.call("POST", f"/user/{APP_KEY}", auth=APP_AUTH)
-        assert implicit.status == 201, implicit.raw
-        assert implicit.json["_kmd"]["authtoken"] and implicit.json["password"]
+    implicit = await v3.call("POST", f"/user/{APP_KEY}", auth=APP_AUTH)
+    assert implicit.status == 201, implicit.raw
+    assert implicit.json["_kmd"]["authtoken"] and implicit.json["password"]
 
-        mfa = await v3.signup("mo", "pw", mfaRequired=True)
-        assert mfa.status == 201 and "authtoken" not in mfa.json["_kmd"]
+    mfa = await v3.signup("mo", "pw", mfaRequired=True)
+    assert mfa.status == 201 and "authtoken" not in mfa.json["_kmd"]
 
-        v0 = AppClient(on_v6.url, 0, session=session)
-        plain = await v0.signup("zed", "pw")
-        assert plain.status == 201 and "authtoken" not in plain.json["_kmd"]
-        me = await v0.call("GET", f"/user/{APP_KEY}/_me", auth=basic("zed", "pw"))
-        assert me.status == 200 and me.json["username"] == "zed"
+    v0 = AppClient(on_v6.url, 0, session=http_session)
+    plain = await v0.signup("zed", "pw")
+    assert plain.status == 201 and "authtoken" not in plain.json["_kmd"]
+    me = await v0.call("GET", f"/user/{APP_KEY}/_me", auth=basic("zed", "pw"))
+    assert me.status == 200 and me.json["username"] == "zed"
 
-        v6 = AppClient(on_v5.url, 6, session=session)
-        created = await v6.signup("bea", "pw")
-        assert created.status == 201 and "authtoken" not in created.json["_kmd"]
+    v6 = AppClient(on_v5.url, 6, session=http_session)
+    created = await v6.signup("bea", "pw")
+    assert created.status == 201 and "authtoken" not in created.json["_kmd"]
