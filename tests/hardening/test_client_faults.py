@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -57,15 +58,37 @@ class RecordingSink:
         return app
 
 
+StartSinkGateway = Callable[..., Awaitable[tuple[RecordingSink, RunningGateway]]]
+
+
 @pytest.fixture
-async def sink(start_upstream: StartUpstream) -> tuple[RecordingSink, str]:
-    recorder = RecordingSink()
-    return recorder, await start_upstream(recorder.app())
+def start_sink_gateway(
+    start_upstream: StartUpstream, start_gateway: StartGateway
+) -> StartSinkGateway:
+    """A gateway (with ``settings``) in front of a fresh RecordingSink."""
+
+    async def start(**settings: Any) -> tuple[RecordingSink, RunningGateway]:
+        recorder = RecordingSink()
+        gateway = await start_gateway(await start_upstream(recorder.app()), **settings)
+        return recorder, gateway
+
+    return start
 
 
 async def _open(gateway: RunningGateway) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     host, port = gateway.runtime.proxy_address  # type: ignore[misc]
     return await asyncio.open_connection(host, port)
+
+
+async def _send_raw(
+    gateway: RunningGateway, *writes: bytes
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A raw connection to the gateway that has sent ``writes`` (one write each) and drained."""
+    reader, writer = await _open(gateway)
+    for data in writes:
+        writer.write(data)
+    await writer.drain()
+    return reader, writer
 
 
 async def _healthy(gateway: RunningGateway, upstream_path: str = "/fake/slow") -> None:
@@ -74,16 +97,16 @@ async def _healthy(gateway: RunningGateway, upstream_path: str = "/fake/slow") -
 
 
 async def test_client_disconnecting_mid_upload_cancels_the_upstream_request(
-    sink: tuple[RecordingSink, str], start_gateway: StartGateway
+    start_sink_gateway: StartSinkGateway,
 ) -> None:
-    recorder, url = sink
-    gateway = await start_gateway(url)
+    recorder, gateway = await start_sink_gateway()
     await _healthy(gateway)
     before = _resources(gateway)
-    _reader, writer = await _open(gateway)
-    writer.write(b"POST /fake/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n")
-    writer.write(b"p" * (1 << 20))
-    await writer.drain()
+    _reader, writer = await _send_raw(
+        gateway,
+        b"POST /fake/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n",
+        b"p" * (1 << 20),
+    )
     await asyncio.sleep(0.2)
     writer.transport.abort()
     for _ in range(100):
@@ -97,15 +120,12 @@ async def test_client_disconnecting_mid_upload_cancels_the_upstream_request(
 
 
 async def test_client_disconnecting_mid_download_releases_the_upstream(
-    sink: tuple[RecordingSink, str], start_gateway: StartGateway
+    start_sink_gateway: StartSinkGateway,
 ) -> None:
-    _, url = sink
-    gateway = await start_gateway(url)
+    _, gateway = await start_sink_gateway()
     await _healthy(gateway)
     before = _resources(gateway)
-    reader, writer = await _open(gateway)
-    writer.write(b"GET /fake/big HTTP/1.1\r\nHost: x\r\n\r\n")
-    await writer.drain()
+    reader, writer = await _send_raw(gateway, b"GET /fake/big HTTP/1.1\r\nHost: x\r\n\r\n")
     await reader.readexactly(2 << 20)
     writer.transport.abort()
     await _healthy(gateway)
@@ -113,13 +133,12 @@ async def test_client_disconnecting_mid_download_releases_the_upstream(
 
 
 async def test_stalled_upload_is_cut_after_the_body_timeout(
-    sink: tuple[RecordingSink, str], start_gateway: StartGateway
+    start_sink_gateway: StartSinkGateway,
 ) -> None:
-    recorder, url = sink
-    gateway = await start_gateway(url, limits__client_body_timeout_seconds=0.3)
-    reader, writer = await _open(gateway)
-    writer.write(b"POST /fake/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
-    await writer.drain()
+    recorder, gateway = await start_sink_gateway(limits__client_body_timeout_seconds=0.3)
+    reader, writer = await _send_raw(
+        gateway, b"POST /fake/sink HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"
+    )
     closed = await asyncio.wait_for(reader.read(), 10)  # the gateway drops the connection
     writer.close()
     assert b" 200 " not in closed
@@ -128,14 +147,11 @@ async def test_stalled_upload_is_cut_after_the_body_timeout(
 
 
 async def test_client_that_stops_reading_is_cut_after_the_body_timeout(
-    sink: tuple[RecordingSink, str], start_gateway: StartGateway
+    start_sink_gateway: StartSinkGateway,
 ) -> None:
-    _, url = sink
-    gateway = await start_gateway(url, limits__client_body_timeout_seconds=0.3)
+    _, gateway = await start_sink_gateway(limits__client_body_timeout_seconds=0.3)
     before = _resources(gateway)
-    _reader, writer = await _open(gateway)
-    writer.write(b"GET /fake/big HTTP/1.1\r\nHost: x\r\n\r\n")
-    await writer.drain()
+    _reader, writer = await _send_raw(gateway, b"GET /fake/big HTTP/1.1\r\nHost: x\r\n\r\n")
     await asyncio.sleep(1.5)  # never read: socket buffers fill, the gateway's write stalls
     await _settle_and_check(gateway, before)  # the upstream connection was released
     writer.transport.abort()
@@ -143,10 +159,9 @@ async def test_client_that_stops_reading_is_cut_after_the_body_timeout(
 
 
 async def test_idle_connections_are_bounded(
-    sink: tuple[RecordingSink, str], start_gateway: StartGateway
+    start_sink_gateway: StartSinkGateway,
 ) -> None:
-    _, url = sink
-    gateway = await start_gateway(url, limits__max_client_connections=20)
+    _, gateway = await start_sink_gateway(limits__max_client_connections=20)
     sockets = [await _open(gateway) for _ in range(50)]
     await asyncio.sleep(0.2)
     open_count = 0
@@ -164,10 +179,11 @@ async def test_idle_connections_are_bounded(
 
 
 async def test_flood_beyond_the_pool_is_queued_and_beyond_the_limit_rejected_with_503(
-    sink: tuple[RecordingSink, str], start_gateway: StartGateway
+    start_sink_gateway: StartSinkGateway,
 ) -> None:
-    recorder, url = sink
-    gateway = await start_gateway(url, upstream__pool_size=4, limits__max_concurrent_requests=30)
+    recorder, gateway = await start_sink_gateway(
+        upstream__pool_size=4, limits__max_concurrent_requests=30
+    )
 
     async def one(client: aiohttp.ClientSession) -> tuple[int, Any]:
         async with client.get(gateway.url + "/fake/slow") as response:
