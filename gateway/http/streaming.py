@@ -80,6 +80,17 @@ async def relay(
     write_timeout: float = 60.0,
 ) -> tuple[web.StreamResponse, int]:
     """Stream the upstream body to the client; returns the response and bytes written."""
+    content = upstream.content
+    if "Content-Length" in headers and content.is_eof() and content.exception() is None:
+        # The whole body came with the head (the common small answer). Profile: streaming it
+        # cost a write for the head, another for the body, and the streaming machinery.
+        bodyless = _bodyless(status, request.method)
+        transport = request.transport
+        buffered = 0 if transport is None else transport.get_write_buffer_size()
+        if bodyless or buffered + content.total_bytes < _WRITE_BUFFER_HIGH:
+            body = b"" if bodyless else content.read_nowait()
+            answer = web.Response(status=status, reason=upstream.reason, headers=headers, body=body)
+            return answer, len(body)
     response = web.StreamResponse(status=status, reason=upstream.reason, headers=headers)
     if _bodyless(status, request.method):
         await response.prepare(request)
