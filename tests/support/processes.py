@@ -49,6 +49,20 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int
     return process.returncode
 
 
+def run_gateway_cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``python -m gateway ARGS`` to its end, output captured as text (``env``: all of it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=check,
+    )
+
+
 @contextlib.contextmanager
 def gateway_process(
     args: Sequence[str],

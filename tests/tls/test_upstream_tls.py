@@ -11,6 +11,7 @@ import pytest
 import trustme
 
 from tests.conftest import APP_KEY, StartGateway
+from tests.support.processes import run_gateway_cli
 from tests.tls.conftest import ServeTls, handshake, server_context
 
 
@@ -156,28 +157,15 @@ async def test_two_apps_on_two_upstreams_with_different_pins(
 
 
 def test_check_config_rejects_unusable_certificate_files(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     garbage = tmp_path / "ca.pem"
     garbage.write_text("not a certificate\n")
     config = tmp_path / "gateway.yaml"
     config.write_text(f"upstream:\n  tls:\n    ca_file: {garbage}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_gateway_cli("check-config", str(config))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "upstream.tls.ca_file: not a usable CA bundle" in result.stderr
     config.write_text(f"tls:\n  cert_file: {garbage}\n  key_file: {garbage}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_gateway_cli("check-config", str(config))
     assert result.returncode == 2
     assert "tls.cert_file: not a usable certificate/key" in result.stderr

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from gateway.changes import BUNDLE
 from gateway.versioning.changelog import render_changelog
+from tests.support.processes import run_gateway_cli
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "api-changelog.md"
 
@@ -21,13 +20,7 @@ def test_every_change_is_in_the_changelog_in_version_order() -> None:
 
 
 def test_checked_in_changelog_is_current() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "changelog"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_gateway_cli("changelog", check=True)
     assert result.stdout == CHECKED_IN.read_text(), (
         "docs/api-changelog.md is stale: run `kinvey-gateway changelog > docs/api-changelog.md`"
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from gateway.settings import ConfigError, effective_settings, load_settings
+from tests.support.processes import run_gateway_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,13 +96,7 @@ def test_secrets_from_file_and_environment_are_redacted(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gateway", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    return run_gateway_cli(*args, env={"PATH": "/usr/bin:/bin"})
 
 
 def test_check_config_prints_effective_settings(tmp_path: Path) -> None:
