@@ -9,7 +9,7 @@ import json
 import aiohttp
 import pytest
 
-from tests.conftest import StartGateway, StartUpstream
+from tests.conftest import RunningGateway, StartGateway, StartUpstream
 from tests.support.echo_upstream import EchoUpstream
 
 
@@ -17,6 +17,16 @@ from tests.support.echo_upstream import EchoUpstream
 async def echo(start_upstream: StartUpstream) -> tuple[EchoUpstream, str]:
     upstream = EchoUpstream()
     return upstream, await start_upstream(upstream.app())
+
+
+async def _exchange(gateway: RunningGateway, request: bytes) -> bytes:
+    """``request`` as raw bytes on a new connection; what the gateway answers until it closes."""
+    reader, writer = await asyncio.open_connection(*gateway.runtime.proxy_address)  # type: ignore[misc]
+    writer.write(request)
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    return raw
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -121,11 +131,7 @@ async def test_no_accept_encoding_is_invented(
 ) -> None:
     upstream, url = echo
     gateway = await start_gateway(url)
-    reader, writer = await asyncio.open_connection(*gateway.runtime.proxy_address)  # type: ignore[misc]
-    writer.write(b"GET /appdata/kid_x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    await writer.drain()
-    await reader.read()
-    writer.close()
+    await _exchange(gateway, b"GET /appdata/kid_x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert upstream.header("Accept-Encoding") is None
     assert upstream.header("User-Agent") is None
 
@@ -135,15 +141,11 @@ async def test_204_and_head_framing(
 ) -> None:
     _, url = echo
     gateway = await start_gateway(url)
-    host, port = gateway.runtime.proxy_address  # type: ignore[misc]
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(
+    raw = await _exchange(
+        gateway,
         b"DELETE /fake/204 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /appdata/kid_x HTTP/1.1\r\n"
-        b"Host: x\r\nConnection: close\r\n\r\n"
+        b"Host: x\r\nConnection: close\r\n\r\n",
     )
-    await writer.drain()
-    raw = await asyncio.wait_for(reader.read(), 10)
-    writer.close()
     first, _, rest = raw.partition(b"\r\n\r\n")
     assert first.startswith(b"HTTP/1.1 204")
     assert b"transfer-encoding" not in first.lower()
@@ -173,15 +175,11 @@ async def test_absolute_form_target_cannot_pick_another_host(
 ) -> None:
     upstream, url = echo
     gateway = await start_gateway(url)
-    host, port = gateway.runtime.proxy_address  # type: ignore[misc]
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(
+    raw = await _exchange(
+        gateway,
         b"GET http://127.0.0.3:1/appdata/kid_x/books?x=1 HTTP/1.1\r\n"
-        b"Host: 127.0.0.3:1\r\nConnection: close\r\n\r\n"
+        b"Host: 127.0.0.3:1\r\nConnection: close\r\n\r\n",
     )
-    await writer.drain()
-    raw = await asyncio.wait_for(reader.read(), 10)
-    writer.close()
     assert raw.startswith(b"HTTP/1.1 200")
     assert upstream.seen[-1].raw_path == "/appdata/kid_x/books?x=1"
     assert upstream.header("Host") == url.removeprefix("http://")
