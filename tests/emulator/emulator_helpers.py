@@ -51,15 +51,18 @@ class Api(KinveyClient):
         result: dict[str, Any] = reply.json
         return result
 
+    async def login(
+        self, version: int, username: str, password: str = "pw", **fields: Any
+    ) -> Reply:
+        """A login with the app's credentials, as any Kinvey app sends it."""
+        body = {"username": username, "password": password, **fields}
+        return await self.call(
+            "POST", f"/user/{self.key}/login", version=version, auth=self.app_auth, body=body
+        )
+
     async def login_token(self, version: int, username: str, password: str = "pw") -> str:
         """A session token (v1-v6)."""
-        reply = await self.call(
-            "POST",
-            f"/user/{self.key}/login",
-            version=version,
-            auth=self.app_auth,
-            body={"username": username, "password": password},
-        )
+        reply = await self.login(version, username, password)
         assert reply.status == 200, reply.raw
         if version >= 6:
             return str(reply.json["authToken"])

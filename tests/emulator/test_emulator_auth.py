@@ -84,13 +84,7 @@ async def test_disabled_user_cannot_login_use_basic_or_sessions(api: Api) -> Non
     assert session.status == 401 and session.error == "InvalidCredentials"
     basic_auth = await api.call("GET", f"/appdata/{api.key}/c", version=2, auth=basic("jan", "pw"))
     assert basic_auth.status == 401 and basic_auth.error == "InvalidCredentials"
-    login = await api.call(
-        "POST",
-        f"/user/{api.key}/login",
-        version=2,
-        auth=api.app_auth,
-        body={"username": "jan", "password": "pw"},
-    )
+    login = await api.login(2, "jan", "pw")
     assert login.status == 401 and login.error == "InvalidCredentials"
 
 

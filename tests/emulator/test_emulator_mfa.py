@@ -7,13 +7,7 @@ from tests.emulator.emulator_helpers import Api
 
 async def _mfa_login(api: Api, version: int) -> dict[str, object]:
     await api.signup(version, "mia", "pw", mfaRequired=True)
-    reply = await api.call(
-        "POST",
-        f"/user/{api.key}/login",
-        version=version,
-        auth=api.app_auth,
-        body={"username": "mia", "password": "pw"},
-    )
+    reply = await api.login(version, "mia", "pw")
     assert reply.status == 200
     result: dict[str, object] = reply.json
     return result
@@ -62,13 +56,7 @@ async def test_v6_login_of_an_mfa_account_and_completion(api: Api) -> None:
         "POST", f"/user/{api.key}/mfa/complete", version=6, auth=mfa_auth, body={"code": "123456"}
     )
     assert reused.status == 401  # the MFA session is spent
-    trusted = await api.call(
-        "POST",
-        f"/user/{api.key}/login",
-        version=6,
-        auth=api.app_auth,
-        body={"username": "mia", "password": "pw", "deviceToken": done.json["deviceToken"]},
-    )
+    trusted = await api.login(6, "mia", "pw", deviceToken=done.json["deviceToken"])
     assert trusted.json["mfaRequired"] is False and trusted.json["authToken"]
 
 
@@ -124,11 +112,5 @@ async def test_mfa_required_can_be_set_by_update(api: Api) -> None:
         auth=api.master_auth,
         body={"mfaRequired": True},
     )
-    login = await api.call(
-        "POST",
-        f"/user/{api.key}/login",
-        version=6,
-        auth=api.app_auth,
-        body={"username": "ola", "password": "pw"},
-    )
+    login = await api.login(6, "ola", "pw")
     assert login.json["mfaRequired"] is True and len(login.json["authenticators"]) == 1

@@ -45,13 +45,7 @@ async def test_duplicate_username_is_user_already_exists(api: Api) -> None:
 
 async def test_login_bare_user_up_to_v5(api: Api) -> None:
     await api.signup(5, "cal", "pw")
-    reply = await api.call(
-        "POST",
-        f"/user/{api.key}/login",
-        version=5,
-        auth=api.app_auth,
-        body={"username": "cal", "password": "pw"},
-    )
+    reply = await api.login(5, "cal", "pw")
     assert reply.status == 200
     assert reply.json["username"] == "cal" and reply.json["_kmd"]["authtoken"]
     assert "mfaRequired" not in reply.json and "password" not in reply.json
@@ -59,13 +53,7 @@ async def test_login_bare_user_up_to_v5(api: Api) -> None:
 
 async def test_login_is_wrapped_at_v6(api: Api) -> None:
     await api.signup(6, "cal", "pw")
-    reply = await api.call(
-        "POST",
-        f"/user/{api.key}/login",
-        version=6,
-        auth=api.app_auth,
-        body={"username": "cal", "password": "pw"},
-    )
+    reply = await api.login(6, "cal", "pw")
     assert reply.status == 200
     assert set(reply.json) == {"mfaRequired", "user", "authToken"}
     assert reply.json["mfaRequired"] is False
