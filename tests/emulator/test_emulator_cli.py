@@ -17,13 +17,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"emulator listening on http://127\.0\.0\.1:(\d+) \(API versions (\d)-(\d)\)")
 
 
-async def test_runs_serves_and_stops_on_sigterm() -> None:
-    process = await asyncio.create_subprocess_exec(
+async def _start_emulator_cli(*args: str) -> asyncio.subprocess.Process:
+    """``python -m gateway.emulator.cli --listen 127.0.0.1:0 ARGS``, output piped."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "gateway.emulator.cli",
         "--listen",
         "127.0.0.1:0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
+    )
+
+
+async def test_runs_serves_and_stops_on_sigterm() -> None:
+    process = await _start_emulator_cli(
         "--min-api-version",
         "2",
         "--max-api-version",
@@ -34,9 +44,6 @@ async def test_runs_serves_and_stops_on_sigterm() -> None:
         "s1",
         "--master-secret",
         "m1",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO_ROOT,
     )
     try:
         assert process.stdout is not None
@@ -64,20 +71,7 @@ async def test_runs_serves_and_stops_on_sigterm() -> None:
 
 
 async def test_bad_configuration_exits_with_2() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.emulator.cli",
-        "--listen",
-        "127.0.0.1:0",
-        "--min-api-version",
-        "5",
-        "--max-api-version",
-        "3",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO_ROOT,
-    )
+    process = await _start_emulator_cli("--min-api-version", "5", "--max-api-version", "3")
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 2 and b"min" in stderr
 
