@@ -8,8 +8,10 @@ see what ``ClientSession`` raised: ``ServerDisconnectedError`` / ``ClientOSError
 connection dies before an answer, ``SocketTimeoutError`` when the upstream goes quiet for
 ``read_timeout``, ``ClientPayloadError`` for a broken body, ``HttpProcessingError`` for garbage.
 
-The read timeout is one timer per exchange that re-arms itself lazily: data only records the
-time, instead of rescheduling a timer for every packet.
+The read timeout is a lazy timer: data only records the time, and a timer that fires early
+re-arms itself for the remaining time; one that fires while nothing is owed does nothing. So
+a busy connection creates about one timer per ``read_timeout``, not one (or one per packet)
+per request.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class UpstreamConnection(BaseProtocol):
         "_last_read",
         "_read_timeout",
         "_timer",
+        "_waiting",
         "closed",
         "idle_since",
         "key",
@@ -56,6 +59,7 @@ class UpstreamConnection(BaseProtocol):
         self._body: StreamReader | None = None  # the body still being received
         self._for_head = False
         self._timer: asyncio.TimerHandle | None = None
+        self._waiting = False  # the upstream owes us bytes: its silence counts
         self._last_read = 0.0
 
     # -- one exchange ------------------------------------------------------------------------
@@ -97,7 +101,7 @@ class UpstreamConnection(BaseProtocol):
     def fail(self, exc: BaseException) -> None:
         """End the exchange with ``exc`` (raised to whoever waits) and drop the connection."""
         self.should_close = True
-        self._stop_timer()
+        self._cancel_timer()
         answer, self._answer = self._answer, None
         if answer is not None and not answer.done():
             answer.set_exception(exc)
@@ -120,7 +124,7 @@ class UpstreamConnection(BaseProtocol):
         if parser is None or (self._answer is None and self._body is None):
             self.fail(aiohttp.ClientOSError("the upstream sent bytes nobody asked for"))
             return
-        if self._timer is not None:
+        if self._waiting:
             self._last_read = self._loop.time()
         elif data and not self._reading_paused:
             self._arm_timer()  # an early answer, before our request body was all sent
@@ -134,7 +138,7 @@ class UpstreamConnection(BaseProtocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = self.should_close = True
-        self._stop_timer()
+        self._cancel_timer()
         body, self._body = self._body, None
         if body is not None and self._parser is not None:
             try:
@@ -186,17 +190,24 @@ class UpstreamConnection(BaseProtocol):
         self._stop_timer()
 
     def _arm_timer(self) -> None:
+        self._waiting = True
         self._last_read = self._loop.time()
         if self._timer is None and self._read_timeout:
             self._timer = self._loop.call_at(self._last_read + self._read_timeout, self._on_timer)
 
     def _stop_timer(self) -> None:
+        self._waiting = False  # a pending timer will find nothing owed
+
+    def _cancel_timer(self) -> None:
+        self._waiting = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _on_timer(self) -> None:
         self._timer = None
+        if not self._waiting:
+            return
         deadline = self._last_read + self._read_timeout
         if self._loop.time() < deadline:
             self._timer = self._loop.call_at(deadline, self._on_timer)

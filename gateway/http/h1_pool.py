@@ -68,6 +68,7 @@ class ConnectionPool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sweep_handle: asyncio.TimerHandle | None = None
         self._closed = False
+        self._loop = asyncio.get_running_loop()  # kept: each lookup costs a getpid() call
         self.in_use = 0  # handed out and not yet released (or being connected)
 
     async def acquire(
@@ -93,7 +94,7 @@ class ConnectionPool:
 
     def release(self, conn: UpstreamConnection, reusable: bool) -> None:
         if reusable and conn.reusable and not self._closed:
-            conn.idle_since = asyncio.get_running_loop().time()
+            conn.idle_since = self._loop.time()
             self._idle.setdefault(conn.key, []).append(conn)
             if self._sweep_handle is None:
                 self._schedule_sweep()
@@ -117,7 +118,7 @@ class ConnectionPool:
         idle = self._idle.get(key)
         if not idle:
             return None
-        cutoff = asyncio.get_running_loop().time() - self._keepalive
+        cutoff = self._loop.time() - self._keepalive
         while idle:
             conn = idle.pop()
             if conn.idle_since < cutoff:  # newest first: the rest are older still
@@ -135,7 +136,7 @@ class ConnectionPool:
     async def _connect(self, origin: Origin) -> UpstreamConnection:
         if self._closed:
             raise aiohttp.ClientConnectionError("the upstream connection pool is closed")
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         tls = self._ssl if origin.tls else None
         try:
             _, conn = await loop.create_connection(
@@ -154,7 +155,7 @@ class ConnectionPool:
         return conn
 
     async def _wait_for_release(self) -> None:
-        waiter = asyncio.get_running_loop().create_future()
+        waiter = self._loop.create_future()
         self._waiters.append(waiter)
         try:
             await waiter
@@ -182,12 +183,12 @@ class ConnectionPool:
 
     def _schedule_sweep(self) -> None:
         delay = min(max(self._keepalive / 2, 0.05), 30.0)
-        self._sweep_handle = asyncio.get_running_loop().call_later(delay, self._sweep)
+        self._sweep_handle = self._loop.call_later(delay, self._sweep)
 
     def _sweep(self) -> None:
         """Close connections idle for longer than the keep-alive timeout (or closed upstream)."""
         self._sweep_handle = None
-        cutoff = asyncio.get_running_loop().time() - self._keepalive
+        cutoff = self._loop.time() - self._keepalive
         for key, idle in list(self._idle.items()):
             keep = [c for c in idle if c.idle_since >= cutoff and c.reusable]
             for conn in set(idle).difference(keep):
