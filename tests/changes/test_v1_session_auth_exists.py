@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.versioning import RequestInfo
 from tests.changes.support import (
     APP_AUTH,
     StartGatewayOnEmulator,
@@ -98,28 +99,23 @@ async def test_end_to_end_against_the_emulator(
     assert (reply.status, reply.json["username"]) == (200, "al")
 
 
+def _signup(client: int, pin: int) -> RequestInfo:
+    return make_request(
+        "POST",
+        "/user/k",
+        client,
+        pin,
+        headers={"Authorization": APP_AUTH},
+        body={"username": "ada", "password": "pw"},
+    )
+
+
 @pytest.mark.parametrize("pin", [3, 4, 5])
 async def test_v0_signup_answers_no_session_token(pin: int) -> None:
     user = {"_id": "u1", "username": "ada", "_kmd": {"lmt": "t", "authtoken": "tok"}}
     upstream = answering(201, user)
-    request = make_request(
-        "POST",
-        "/user/k",
-        0,
-        pin,
-        headers={"Authorization": APP_AUTH},
-        body={"username": "ada", "password": "pw"},
-    )
-    response = await run(request, upstream)
+    response = await run(_signup(0, pin), upstream)
     assert response.status == 201
     assert response.json == {"_id": "u1", "username": "ada", "_kmd": {"lmt": "t"}}
     # v1 clients keep the token their version returned.
-    request = make_request(
-        "POST",
-        "/user/k",
-        1,
-        pin,
-        headers={"Authorization": APP_AUTH},
-        body={"username": "ada", "password": "pw"},
-    )
-    assert (await run(request, answering(201, user))).json["_kmd"]["authtoken"] == "tok"
+    assert (await run(_signup(1, pin), answering(201, user))).json["_kmd"]["authtoken"] == "tok"
