@@ -9,27 +9,26 @@ Examples are derandomized (a fixed seed) and bounded; ``FUZZ_EXAMPLES=5000`` run
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.app import GatewayRuntime
 from gateway.settings import load_settings
-from tests.support.background import BackgroundLoop, raw_exchange, split_responses
+from tests.support.background import (
+    BackgroundLoop,
+    fuzz_settings,
+    raw_exchange,
+    serve_app,
+    split_responses,
+)
 from tests.support.echo_upstream import EchoUpstream
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(150)
 
 
 @dataclass
@@ -41,21 +40,14 @@ class Stack:
     port: int
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, int(runner.addresses[0][1])
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     background = BackgroundLoop()
     upstream, decoy = EchoUpstream(), EchoUpstream()
 
     async def start() -> tuple[list[web.AppRunner], GatewayRuntime, int, int]:
-        up_runner, up_port = await _serve(upstream.app())
-        decoy_runner, decoy_port = await _serve(decoy.app())
+        up_runner, up_port = await serve_app(upstream.app())
+        decoy_runner, decoy_port = await serve_app(decoy.app())
         runtime = GatewayRuntime(
             load_settings(
                 None,

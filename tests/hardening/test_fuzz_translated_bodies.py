@@ -10,28 +10,27 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.app import GatewayRuntime
 from gateway.emulator import EmulatorConfig, create_emulator_app
 from gateway.settings import load_settings
-from tests.support.background import BackgroundLoop, raw_exchange, split_responses
+from tests.support.background import (
+    BackgroundLoop,
+    fuzz_settings,
+    raw_exchange,
+    serve_app,
+    split_responses,
+)
 
 APP_KEY, APP_SECRET = "kid_fuzz", "fuzz-secret"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "120"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(120)
 APP_AUTH = "Basic " + base64.b64encode(f"{APP_KEY}:{APP_SECRET}".encode()).decode()
 USER_AUTH = "Basic " + base64.b64encode(b"fuzzer:pw").decode()
 
@@ -109,16 +108,14 @@ def stacks() -> Iterator[Stacks]:
             max_api_version=pin,
             default_api_version=pin,
         )
-        runner = web.AppRunner(create_emulator_app(config), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runner, upstream_port = await serve_app(create_emulator_app(config))
         runners.append(runner)
         runtime = GatewayRuntime(
             load_settings(
                 None,
                 {f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": APP_SECRET},
                 {
-                    "upstream.url": f"http://127.0.0.1:{runner.addresses[0][1]}",
+                    "upstream.url": f"http://127.0.0.1:{upstream_port}",
                     "upstream.api_version": pin,
                     "listen": "127.0.0.1:0",
                     "admin_listen": "127.0.0.1:0",

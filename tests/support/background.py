@@ -1,14 +1,39 @@
 """Servers running on their own event loop in a thread, for tests that drive raw sockets
-synchronously (property-based tests run many examples against one long-lived gateway)."""
+synchronously (property-based tests run many examples against one long-lived gateway).
+
+``fuzz_settings`` is those tests' shared Hypothesis policy: derandomized (a fixed seed), no
+deadline, ``FUZZ_EXAMPLES`` examples when set (runs longer), else the module's default.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from aiohttp import web
+from hypothesis import HealthCheck, settings
+
+
+def fuzz_settings(default_examples: int) -> settings:
+    return settings(
+        max_examples=int(os.environ.get("FUZZ_EXAMPLES", str(default_examples))),
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+async def serve_app(app: web.Application) -> tuple[web.AppRunner, int]:
+    """``app`` served on 127.0.0.1 at a free port: the runner (to clean up) and the port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, int(runner.addresses[0][1])
 
 
 class BackgroundLoop:
