@@ -106,7 +106,7 @@ def _signup(client: int, pin: int) -> RequestInfo:
         client,
         pin,
         headers={"Authorization": APP_AUTH},
-        body={"username": "ada", "password": "pw"},
+        body=b'{"username": "ada", "password": "pw"}',
     )
 
 
