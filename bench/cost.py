@@ -50,13 +50,15 @@ def _callgrind(pid: int, switch: str) -> None:
     subprocess.run(["callgrind_control", "-i", switch, str(pid)], check=True, capture_output=True)
 
 
-def instructions(code: Path, case: Case, seconds: int, work: Path) -> tuple[int, float]:
+def instructions(
+    code: Path, case: Case, seconds: int, work: Path, env: dict[str, str]
+) -> tuple[int, float]:
     """Requests served and instructions per request, under callgrind."""
     out = work / f"{code.name}.callgrind"
     prefix = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
     with ProcessSet() as ps:
         upstream = targets.start_upstream(ps, work)
-        proc, url = start(ps, work, code, upstream.base_url, {}, prefix=prefix, ready_s=180)
+        proc, url = start(ps, work, code, upstream.base_url, env, prefix=prefix, ready_s=180)
         script, target = _script(work, case), url + case.path
         wrk.run_wrk(target, script, connections=CONNECTIONS, duration_s=3)  # warm-up
         subprocess.run(
@@ -72,11 +74,13 @@ def instructions(code: Path, case: Case, seconds: int, work: Path) -> tuple[int,
     return result.requests, int(totals.group(1)) / result.requests
 
 
-def syscalls(code: Path, case: Case, seconds: int, work: Path) -> tuple[int, dict[str, float]]:
+def syscalls(
+    code: Path, case: Case, seconds: int, work: Path, env: dict[str, str]
+) -> tuple[int, dict[str, float]]:
     """Requests served and system calls per request by name, under strace -c."""
     with ProcessSet() as ps:
         upstream = targets.start_upstream(ps, work)
-        proc, url = start(ps, work, code, upstream.base_url, {})
+        proc, url = start(ps, work, code, upstream.base_url, env)
         script, target = _script(work, case), url + case.path
         wrk.run_wrk(target, script, connections=CONNECTIONS, duration_s=1)
         counts = work / f"{code.name}.strace"
@@ -101,16 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("revisions", nargs="*", default=[WORKTREE])
     parser.add_argument("--case", default="get", choices=sorted(CASES_BY_NAME))
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the gateway")
     args = parser.parse_args(argv)
+    env = dict(item.split("=", 1) for item in args.env)
     _ensure("valgrind", "valgrind")
     _ensure("strace", "strace")
     case = CASES_BY_NAME[args.case]
     work = Path(tempfile.mkdtemp(prefix="kgw-cost-"))
-    print(f"case {case.name}, {CONNECTIONS} connections; per request:")
+    print(f"case {case.name}, {CONNECTIONS} connections, {args.env or 'default settings'}:")
     for number, revision in enumerate(args.revisions):
         code = export(revision, work / str(number))
-        _, ir = instructions(code, case, args.seconds, work)
-        _, calls = syscalls(code, case, args.seconds, work)
+        _, ir = instructions(code, case, args.seconds, work, env)
+        _, calls = syscalls(code, case, args.seconds, work, env)
         shown = ", ".join(f"{name} {n:.2f}" for name, n in calls.items() if n >= 0.05)
         total = sum(calls.values())
         print(f"{revision:>14}: {ir:10,.0f} instructions   {total:5.2f} syscalls ({shown})")
