@@ -95,6 +95,7 @@ def start_gateway(
     env = {k: v for k, v in os.environ.items() if not k.startswith("KINVEY_GATEWAY_")}
     if name == GATEWAY_NO_METRICS:
         env["KINVEY_GATEWAY_METRICS_ENABLED"] = "false"
+        env["KINVEY_GATEWAY_LOGGING_ACCESS_LOG"] = "false"  # the target: metrics + logging off
     proc = ps.spawn(name, argv, log_path=workdir / f"{name}.log", cpu=cpu, env=env, cwd=REPO)
     running = Running(name, f"http://127.0.0.1:{port}", proc)
     running.admin_url = f"http://127.0.0.1:{admin_port}"
