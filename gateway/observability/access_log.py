@@ -88,15 +88,17 @@ def record_fields(record: AccessRecord) -> dict[str, object]:
 
 
 _last_second: list[tuple[int, str]] = [(-1, "")]  # strftime is slow; lines share seconds
+_MILLIS: Final = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 def _utc_stamp(epoch: float) -> str:
-    seconds = int(epoch)
+    millis = int(epoch * 1000)
+    seconds = millis // 1000
     cached_second, prefix = _last_second[0]
     if seconds != cached_second:
         prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
         _last_second[0] = (seconds, prefix)
-    return f"{prefix}.{min(int((epoch - seconds) * 1000), 999):03d}Z"
+    return prefix + _MILLIS[millis - seconds * 1000]
 
 
 def _seconds(value: float | None) -> float | None:
@@ -119,26 +121,38 @@ def _json_seconds(value: float | None) -> str:
     return repr(round(value, 6))
 
 
+_JSON_LINE: Final = (
+    '{"time":"%s","log":"access","request_id":%s,"method":%s,"route":%s,"path":%s,'
+    '"client_api_version":%s,"upstream_api_version":%d,"changes":[%s],"status":%d,'
+    '"upstream_status":%s,"duration_seconds":%s,"upstream_duration_seconds":%s,'
+    '"request_bytes":%d,"response_bytes":%d,"remote":%s,"outcome":%s}'
+)
+
+
 def json_line(record: AccessRecord) -> str:
     """``record_fields(record)`` as compact JSON, built directly: this runs for every request,
     and ``json.dumps`` of a fresh dict costs several times more. Strings go through the C
     JSON string encoder, so escaping is exactly json's (a property test checks equality);
-    integers format with ``:d`` (an int, or a bool as 0/1, never anything else)."""
+    integers format with ``%d`` (an int, or a bool as 0/1, never anything else)."""
     q = encode_basestring_ascii
     client, upstream = record.client_api_version, record.upstream_status
-    return (
-        f'{{"time":"{_utc_stamp(record.time)}","log":"access",'
-        f'"request_id":{q(record.request_id)},"method":{q(record.method)},'
-        f'"route":{q(record.route)},"path":{q(safe_path(record.path))},'
-        f'"client_api_version":{"null" if client is None else f"{client:d}"},'
-        f'"upstream_api_version":{record.upstream_api_version:d},'
-        f'"changes":[{",".join([q(change) for change in record.changes])}],'
-        f'"status":{record.status:d},'
-        f'"upstream_status":{"null" if upstream is None else f"{upstream:d}"},'
-        f'"duration_seconds":{_json_seconds(record.duration_seconds)},'
-        f'"upstream_duration_seconds":{_json_seconds(record.upstream_duration_seconds)},'
-        f'"request_bytes":{record.request_bytes:d},"response_bytes":{record.response_bytes:d},'
-        f'"remote":{q(record.remote)},"outcome":{q(record.outcome)}}}'
+    return _JSON_LINE % (
+        _utc_stamp(record.time),
+        q(record.request_id),
+        q(record.method),
+        q(record.route),
+        q(safe_path(record.path)),
+        "null" if client is None else format(client, "d"),
+        record.upstream_api_version,
+        ",".join(map(q, record.changes)),
+        record.status,
+        "null" if upstream is None else format(upstream, "d"),
+        _json_seconds(record.duration_seconds),
+        _json_seconds(record.upstream_duration_seconds),
+        record.request_bytes,
+        record.response_bytes,
+        q(record.remote),
+        q(record.outcome),
     )
 
 
