@@ -27,12 +27,15 @@ from bench.cases import CASES_BY_NAME, GATEWAY
 from bench.procs import Proc, ProcessSet, cpu_seconds, free_port, wait_ready
 
 WORKTREE = "WORKTREE"
+PLAIN = "PLAIN"  # not the gateway: the plain aiohttp proxy baseline (bench/plain_proxy.py)
 
 
 def export(revision: str, into: Path) -> Path:
     """``gateway/`` at ``revision`` (or the working tree) under ``into``; returns the root."""
     root = into / revision.replace("/", "_").replace("~", "-")
     root.mkdir(parents=True)
+    if revision == PLAIN:
+        return root
     if revision == WORKTREE:
         subprocess.run(["cp", "-r", str(targets.REPO / "gateway"), str(root)], check=True)
         return root
@@ -58,6 +61,12 @@ def start(
 ) -> tuple[Proc, str]:
     """The gateway from ``code`` on the proxy CPU (``prefix``: e.g. valgrind and its flags)."""
     port, admin = free_port(), free_port()
+    if code.name == PLAIN:
+        argv = [*prefix, sys.executable, "-m", "bench.plain_proxy", "--upstream", upstream]
+        argv += ["--listen", f"127.0.0.1:{port}", "--translate-delete"]
+        proc = ps.spawn(PLAIN, argv, log_path=work / "plain.log", cpu=targets.PROXY_CPU)
+        wait_ready(proc, f"http://127.0.0.1:{port}/", timeout=ready_s)
+        return proc, f"http://127.0.0.1:{port}"
     argv = [*prefix, sys.executable, "-m", "gateway", "serve", "--upstream", upstream]
     argv += ["--upstream-api-version", "6", "--listen", f"127.0.0.1:{port}"]
     argv += ["--admin-listen", f"127.0.0.1:{admin}"]
@@ -71,8 +80,8 @@ def start(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("a", help="git revision (or WORKTREE)")
-    parser.add_argument("b", help="git revision (or WORKTREE)")
+    parser.add_argument("a", help="git revision (or WORKTREE, or PLAIN)")
+    parser.add_argument("b", help="git revision (or WORKTREE, or PLAIN)")
     parser.add_argument("--case", default="get", choices=sorted(CASES_BY_NAME))
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--duration", type=int, default=3)

@@ -8,7 +8,8 @@ executes per request (valgrind's callgrind, switched on only while wrk runs, so 
 not counted) and the system calls it makes per request (strace -c). Instructions move with
 Python-level work (±2% run to run: batching differs); each loopback ``write`` also costs ~5-10
 µs of kernel time that instruction counts do not see. Each REVISION (default ``WORKTREE``) is
-exported as in ``bench.compare``; valgrind and strace are installed with apt if missing.
+exported as in ``bench.compare`` (``PLAIN``: the plain aiohttp proxy, for reference);
+valgrind and strace are installed with apt if missing.
 """
 
 from __future__ import annotations
