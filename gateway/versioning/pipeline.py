@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey.errors import KinveyError
@@ -62,8 +63,8 @@ def _note(request: RequestInfo, hook: Hook) -> None:
         applied.append(hook.change)
 
 
-async def _run_layer(layer: Layer, request: RequestInfo, inner: Send) -> ResponseInfo:
-    metrics = request.context.metrics
+def _request_hooks(layer: Layer, request: RequestInfo) -> ResponseInfo | None:
+    """Run a layer's request hooks; a failure's answer, or None."""
     for hook in layer.requests:
         if hook.when is not None and not hook.when(request):
             continue
@@ -71,12 +72,14 @@ async def _run_layer(layer: Layer, request: RequestInfo, inner: Send) -> Respons
             hook.fn(request)
         except Exception as exc:
             return _failure(hook, request, exc)
-        metrics.translation_applied(hook.change, "request")
+        request.context.metrics.translation_applied(hook.change, "request")
         _note(request, hook)
-    call = inner
-    for hook in reversed(layer.arounds):
-        call = _bind_around(hook, call)
-    response = await call(request)
+    return None
+
+
+async def _response_hooks(
+    layer: Layer, request: RequestInfo, response: ResponseInfo
+) -> ResponseInfo:
     for hook in layer.responses:
         if response.status not in hook.statuses:
             continue
@@ -87,20 +90,41 @@ async def _run_layer(layer: Layer, request: RequestInfo, inner: Send) -> Respons
             continue  # the upstream sent no JSON here: nothing to translate, relay it as is
         except Exception as exc:
             return _failure(hook, request, exc)
-        metrics.translation_applied(hook.change, "response")
+        request.context.metrics.translation_applied(hook.change, "response")
         _note(request, hook)
     return response
 
 
 async def run_plan(plan: Plan, request: RequestInfo, send: Send) -> ResponseInfo:
-    call = send
-    for layer in reversed(plan.layers):
-        call = _layer_call(layer, call)
-    return await call(request)
+    return await _run_from(plan.layers, 0, request, send)
 
 
-def _layer_call(layer: Layer, inner: Send) -> Send:
-    async def call(request: RequestInfo) -> ResponseInfo:
-        return await _run_layer(layer, request, inner)
+async def _run_from(
+    layers: tuple[Layer, ...], start: int, request: RequestInfo, send: Send
+) -> ResponseInfo:
+    """Layers ``start``.. in one frame: request hooks outer to inner, then ``send`` (or the
+    around hooks of the first layer that has some, around the layers below it), then response
+    hooks inner to outer. A request hook's failure answers from its layer outward.
 
-    return call
+    One coroutine per around layer, instead of two per layer and a closure per hook: the
+    profile of a translated request showed the nesting itself as a tenth of its cost.
+    """
+    end, count = start, len(layers)
+    while end < count:
+        layer = layers[end]
+        failed = _request_hooks(layer, request)
+        if failed is not None:
+            response = failed
+            break
+        end += 1
+        if layer.arounds:
+            call: Send = partial(_run_from, layers, end, send=send)  # the layers below this one
+            for hook in reversed(layer.arounds):
+                call = _bind_around(hook, call)
+            response = await call(request)
+            break
+    else:
+        response = await send(request)
+    for index in range(end - 1, start - 1, -1):
+        response = await _response_hooks(layers[index], request, response)
+    return response
