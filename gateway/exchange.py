@@ -88,10 +88,13 @@ async def read_bounded(
 
 
 async def read_upstream(upstream: UpstreamResponse, limit: int) -> bytes:
+    content = upstream.content
+    if content.is_eof() and content.exception() is None and content.total_bytes <= limit:
+        return content.read_nowait()  # the whole body came with the head: no reading loop
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in upstream.content.iter_any():
+        async for chunk in content.iter_any():
             size += len(chunk)
             if size > limit:
                 raise KinveyError(

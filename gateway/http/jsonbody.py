@@ -61,12 +61,16 @@ def _nesting_ok(text: str) -> bool:
     return True
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def decode_json(body: bytes, content_encoding: str | None = None) -> Any:
-    raw = decompress(body, content_encoding)
+    raw = body if content_encoding is None else decompress(body, content_encoding)
     if not raw.strip():
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        # As "utf-8-sig" (one leading BOM dropped), without that codec's Python wrapper.
+        text = (raw[3:] if raw.startswith(_BOM) else raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyDecodeError(f"body is not UTF-8: {exc.reason}") from None
     # Counting brackets is C-fast; only a body with that many walks the slow depth check.
