@@ -56,7 +56,8 @@ class AccessRecord:
 
 def safe_path(path: str) -> str:
     """The path as logged: no query string, signed gateway URLs cut, bounded length."""
-    path = path.split("?", 1)[0]
+    if "?" in path:
+        path = path[: path.index("?")]
     if path.startswith(_SIGNED_PREFIX):
         kind = path[len(_SIGNED_PREFIX) :].split("/", 1)[0]
         return f"{_SIGNED_PREFIX}{kind}/[redacted]"
@@ -133,20 +134,21 @@ def json_line(record: AccessRecord) -> str:
     """``record_fields(record)`` as compact JSON, built directly: this runs for every request,
     and ``json.dumps`` of a fresh dict costs several times more. Strings go through the C
     JSON string encoder, so escaping is exactly json's (a property test checks equality);
-    integers format with ``%d`` (an int, or a bool as 0/1, never anything else)."""
+    the integer fields must be ints (``%d``, or ``%s`` for the optional ones: cheaper than a
+    ``format`` call, and an int prints the same either way)."""
     q = encode_basestring_ascii
-    client, upstream = record.client_api_version, record.upstream_status
+    client, upstream, changes = record.client_api_version, record.upstream_status, record.changes
     return _JSON_LINE % (
         _utc_stamp(record.time),
         q(record.request_id),
         q(record.method),
         q(record.route),
         q(safe_path(record.path)),
-        "null" if client is None else format(client, "d"),
+        "null" if client is None else client,
         record.upstream_api_version,
-        ",".join(map(q, record.changes)),
+        ",".join(map(q, changes)) if changes else "",
         record.status,
-        "null" if upstream is None else format(upstream, "d"),
+        "null" if upstream is None else upstream,
         _json_seconds(record.duration_seconds),
         _json_seconds(record.upstream_duration_seconds),
         record.request_bytes,
