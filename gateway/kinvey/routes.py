@@ -8,7 +8,7 @@ segment for the parameters while the raw path is forwarded untouched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote
 
 ROUTE_NAMES: tuple[str, ...] = (
@@ -40,8 +40,9 @@ ROUTE_NAMES: tuple[str, ...] = (
 KNOWN_ROUTES = frozenset(ROUTE_NAMES)
 
 
-@dataclass(frozen=True, slots=True)
-class RouteMatch:
+class RouteMatch(NamedTuple):
+    """Immutable like a frozen dataclass, at half its construction cost (every request)."""
+
     name: str
     app_key: str | None = None
     collection: str | None = None
@@ -59,11 +60,14 @@ _USER_NAMED = {"login": "user.login", "_logout": "user.logout", "_me": "user.me"
 
 
 def _segments(raw_path: str) -> list[str]:
-    path = raw_path.split("?", 1)[0]
+    path = raw_path[: raw_path.index("?")] if "?" in raw_path else raw_path
     if len(path) > 1 and path.endswith("/"):
         path = path[:-1]
     parts = path.split("/")
-    return [unquote(p) if "%" in p else p for p in parts[1:]]
+    del parts[0]
+    if "%" not in path:  # the common case: nothing to decode
+        return parts
+    return [unquote(p) if "%" in p else p for p in parts]
 
 
 def match(raw_path: str) -> RouteMatch:
