@@ -30,6 +30,8 @@ _RESPONSE_DROP = HOP_BY_HOP | {istr("X-Kinvey-API-Version")}
 FRAMING = frozenset(istr(h) for h in ("Content-Length", "Content-Encoding", "Transfer-Encoding"))
 
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]
+# The usual Connection values name no other header: nothing more to drop.
+_PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
 
 
 def _connection_tokens(headers: Headers) -> set[str]:
@@ -46,7 +48,8 @@ def _copy_without(headers: Headers, drop: frozenset[istr]) -> CIMultiDict[str]:
     for name in drop:
         if name in out:
             del out[name]
-    if "Connection" in headers:
+    connection = headers.getall("Connection", ())
+    if connection and not (len(connection) == 1 and connection[0].lower() in _PLAIN_CONNECTION):
         for token in _connection_tokens(headers):
             out.popall(token, None)
     return out
