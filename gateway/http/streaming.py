@@ -16,6 +16,8 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from gateway.http.whole_answer import WRITE_BUFFER_HIGH, answer_whole
+
 if TYPE_CHECKING:
     from gateway.http.upstream import UpstreamResponse
 
@@ -36,7 +38,7 @@ def _bodyless(status: int, method: str) -> bool:
 
 
 # Above this many bytes queued for a client, the next write may block: bound it with a timeout.
-_WRITE_BUFFER_HIGH = 64 * 1024
+_WRITE_BUFFER_HIGH = WRITE_BUFFER_HIGH
 
 
 class ClientTooSlow(Exception):
@@ -89,8 +91,11 @@ async def relay(
         buffered = 0 if transport is None else transport.get_write_buffer_size()
         if bodyless or buffered + content.total_bytes < _WRITE_BUFFER_HIGH:
             body = b"" if bodyless else content.read_nowait()
-            answer = web.Response(status=status, reason=upstream.reason, headers=headers, body=body)
-            return answer, len(body)
+            reason = upstream.reason
+            whole = answer_whole(request, status, reason, headers, body, bodyless=bodyless)
+            if whole is not None:
+                return whole, len(body)
+            return web.Response(status=status, reason=reason, headers=headers, body=body), len(body)
     response = web.StreamResponse(status=status, reason=upstream.reason, headers=headers)
     if _bodyless(status, request.method):
         await response.prepare(request)
@@ -123,16 +128,25 @@ def _abort(request: web.BaseRequest) -> None:
 async def write_buffered(
     request: web.BaseRequest, status: int, headers: CIMultiDict[str], body: bytes
 ) -> web.StreamResponse:
-    """A complete answer built by the gateway: aiohttp frames it (Content-Length)."""
+    """A complete answer built by the gateway, framed by its length."""
     if _bodyless(status, request.method) or (status == 302 and not body):
         for name in ("Content-Length", "Transfer-Encoding"):
             headers.popall(name, None)
         if status in _BODYLESS_STATUSES:
             headers.popall("Content-Type", None)
+        if request.method != "HEAD":
+            # A 302 without body still says Content-Length: 0 (aiohttp did); 204/304 say none.
+            bodyless = status in _BODYLESS_STATUSES or status < 200
+            whole = answer_whole(request, status, None, headers, b"", bodyless=bodyless)
+            if whole is not None:
+                return whole
         response = web.Response(status=status, headers=headers)
         if request.method == "HEAD" and body:
             response.content_length = len(body)
         return response
     headers.popall("Content-Length", None)
     headers.popall("Transfer-Encoding", None)
+    whole = answer_whole(request, status, None, headers, body, bodyless=False)
+    if whole is not None:
+        return whole
     return web.Response(status=status, headers=headers, body=body)
