@@ -25,6 +25,7 @@ class Layer:
     requests: tuple[Hook, ...]
     arounds: tuple[Hook, ...]
     responses: tuple[Hook, ...]
+    response_statuses: frozenset[int] = frozenset()  # any response hook's; set by the bundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class VersionBundle:
                         tuple(h for h in hooks if h.kind == "request"),
                         tuple(h for h in hooks if h.kind == "around"),
                         tuple(h for h in hooks if h.kind == "response"),
+                        frozenset().union(*(h.statuses for h in hooks if h.kind == "response")),
                     )
                 )
         if not layers:

@@ -112,7 +112,7 @@ async def _run_from(
     end, count = start, len(layers)
     while end < count:
         layer = layers[end]
-        failed = _request_hooks(layer, request)
+        failed = _request_hooks(layer, request) if layer.requests else None
         if failed is not None:
             response = failed
             break
@@ -126,5 +126,7 @@ async def _run_from(
     else:
         response = await send(request)
     for index in range(end - 1, start - 1, -1):
-        response = await _response_hooks(layers[index], request, response)
+        layer = layers[index]
+        if layer.responses and response.status in layer.response_statuses:
+            response = await _response_hooks(layer, request, response)
     return response
