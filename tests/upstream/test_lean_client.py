@@ -333,3 +333,28 @@ async def test_truncated_body_is_a_payload_error(
         await response.content.read()
     response.release()
     assert client.connections_in_use() == 0
+
+
+async def test_idle_connections_are_closed_after_the_keep_alive_timeout(
+    upstream: ScriptedUpstream, counts: Counts
+) -> None:
+    client = UpstreamClient(
+        pool_size=4,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        keepalive_timeout=0.2,
+        on_connection_opened=counts.open,
+    )
+    await client.start()
+    try:
+        await _call(client, upstream)
+        for _ in range(100):  # bounded wait for the sweep
+            if upstream.closed_connections:
+                break
+            await asyncio.sleep(0.02)
+        assert upstream.closed_connections == 1  # closed by us, while idle
+        await _call(client, upstream)
+        assert (upstream.connections, counts.opened) == (2, 2)
+    finally:
+        await client.close()
+    assert client.connections_in_use() == 0
