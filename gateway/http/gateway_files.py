@@ -18,15 +18,15 @@ import os
 import time
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from gateway.exchange import read_upstream
 from gateway.http import headers as header_rules
 from gateway.http.jsonbody import BodyDecodeError, decode_json, encode_json
 from gateway.http.streaming import relay, write_buffered
-from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse, classify
+from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError, is_error_body, to_v0_error_body
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
@@ -197,7 +197,7 @@ class GatewayFiles:
             opened.status,
             header_rules.client_response_headers(opened.headers),
             None,
-            loader=lambda: _read_limited(opened, self.max_body),
+            loader=lambda: read_upstream(opened, self.max_body),
             upstream_status=opened.status,
             source=opened,
         )
@@ -259,22 +259,3 @@ def _v0_error(body: bytes, content_encoding: str | None) -> bytes | None:
     except BodyDecodeError:
         return None
     return encode_json(to_v0_error_body(parsed)) if is_error_body(parsed) else None
-
-
-async def _read_limited(upstream: UpstreamResponse, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in upstream.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                raise KinveyError(
-                    "KinveyInternalErrorRetry", status=502, debug="the upstream answer is too large"
-                )
-            chunks.append(chunk)
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        failure = classify(exc)
-        raise KinveyError(
-            "KinveyInternalErrorRetry", status=failure.status, debug=failure.debug
-        ) from None
-    return b"".join(chunks)
