@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import targets, wrk
+from bench import targets, tools, wrk
 from bench.cases import CASES_BY_NAME, GATEWAY, Case
 from bench.compare import WORKTREE, export, start
 from bench.procs import ProcessSet
@@ -33,8 +33,8 @@ CONNECTIONS = 16
 
 
 def _ensure(binary: str, package: str) -> None:
-    if shutil.which(binary) is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True)
+    if shutil.which(binary) is None and tools.apt_install([package]).returncode != 0:
+        raise tools.ToolMissing(f"apt-get install {package} failed")
 
 
 def _script(work: Path, case: Case) -> Path:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -22,23 +25,46 @@ def missing_packages() -> list[str]:
     return sorted({pkg for binary, pkg in REQUIRED.items() if shutil.which(binary) is None})
 
 
+# One lock for every apt-get this project runs (benchmarks and parallel test workers alike):
+# dpkg's own lock can be waited for, but the package lists' lock of `apt-get update` cannot.
+APT_LOCK = Path("/tmp/kinvey-gateway-apt.lock")
+
+
+@contextlib.contextmanager
+def apt_lock() -> Iterator[None]:
+    with APT_LOCK.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def apt_install(packages: list[str]) -> subprocess.CompletedProcess[str]:
+    """``apt-get install`` under the machine-wide lock; ``apt-get update`` once if it fails."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+    install = [*apt, "install", "-y", "-qq", "--no-install-recommends", *packages]
+    with apt_lock():
+        done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            subprocess.run([*apt, "update", "-qq"], env=env, capture_output=True, check=False)
+            done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
+    return done
+
+
 def ensure_tools() -> None:
-    """apt-get install whatever is missing (one ``apt-get update`` first); loud on failure."""
+    """apt-get install whatever is missing; loud on failure."""
     packages = missing_packages()
     if not packages:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise ToolMissing(f"missing {packages}: install them with apt-get (needs root)")
     print(f"installing {' '.join(packages)} with apt-get ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Wait for dpkg's lock rather than fail: a parallel test worker may be installing too.
-    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
-    subprocess.run([*apt, "update", "-qq"], check=True, env=env)
-    install = [*apt, "install", "-y", "-qq", "--no-install-recommends", *packages]
-    subprocess.run(install, check=True, env=env)
+    done = apt_install(packages)
     still = missing_packages()
     if still:
-        raise ToolMissing(f"apt-get ran but {still} are still missing")
+        raise ToolMissing(f"apt-get ran but {still} are still missing:\n{done.stderr[-2000:]}")
 
 
 def _first_line(argv: list[str]) -> str:

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from bench.tools import apt_install
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = Path(__file__).with_name("grafana-schema")
 _LOCK = Path("/tmp/kgw-observability-tools.lock")
@@ -41,15 +43,9 @@ def _machine_lock() -> Iterator[None]:
 
 
 def _apt_install(package: str) -> None:
-    # Wait for dpkg's lock rather than fail: another test worker may be installing too.
-    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
-    command = [*apt, "install", "-y", "--no-install-recommends", package]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(command, env=env, capture_output=True, check=False).returncode != 0:
-        subprocess.run([*apt, "update"], env=env, capture_output=True, check=False)
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            pytest.fail(f"apt-get install {package} failed:\n{result.stderr[-2000:]}")
+    result = apt_install([package])
+    if result.returncode != 0:
+        pytest.fail(f"apt-get install {package} failed:\n{result.stderr[-2000:]}")
 
 
 def require_binary(binary: str, apt_package: str) -> str:
