@@ -10,7 +10,7 @@ from typing import Any
 
 from yarl import URL
 
-from gateway.kinvey.client_identity import release_number, parse_app_release
+from gateway.kinvey.client_identity import parse_app_release, release_number
 
 
 def _text(raw: Any) -> str:

@@ -159,19 +159,23 @@ def parse_sdk(
     device_info: str | bytes | None,
     user_agent: str | bytes | None,
 ) -> tuple[str, str]:
-    """(family, version) from the first header that names a known SDK or platform."""
+    """(family, version) from the first header that names a known SDK or platform; a later
+    header may add the version when it names the same family."""
     readers = (
         (_from_device_info, device_info),
         (_from_device_information, device_information),
         (_from_user_agent, user_agent),
     )
+    first: tuple[str, str] | None = None
     for reader, raw in readers:
         text = _text(raw)
-        if text:
-            found = reader(text)
-            if found is not None:
-                return found
-    return UNKNOWN_SDK, ""
+        found = reader(text) if text else None
+        if found is None:
+            continue
+        if found[1]:  # a version: unless an earlier header named another family, done
+            return first if first is not None and first[0] != found[0] else found
+        first = first or found
+    return first or (UNKNOWN_SDK, "")
 
 
 def _leading_words(value: str | None) -> str | None:

@@ -7,8 +7,8 @@ Frequencies are estimated with the Misra-Gries summary (at most ``8 * K`` counte
 arrival O(1) amortized), so a flood of random header values costs bounded memory and can
 neither grow the series count nor push out a release that really is frequent: a value is
 promoted only once its estimated count reaches ``PROMOTE_AT`` and twice the weakest member's.
-A demoted value's series are dropped (Prometheus sees them end), so at most K values per
-label exist at any time. Call from the event loop thread only.
+A demoted value's series end (their counts move to ``other``, so sums still match the
+request counters), so at most K values per label exist at any time. Call from the event loop thread only.
 """
 
 from __future__ import annotations
@@ -138,19 +138,25 @@ class ReleaseMetrics:
             self.refusals.cell(release, refusal)[0] += 1
 
     def _forget_release(self, release: str) -> None:
-        self._drop(self.requests, 0, release)
-        self._drop(self.refusals, 0, release)
-        self.first_seen.pop(release, None)
-        self.last_seen.pop(release, None)
-        self._cells = {k: c for k, c in self._cells.items() if k[0] != release}
+        _fold_into_other(self.requests, 0, release)
+        _fold_into_other(self.refusals, 0, release)
+        first, last = self.first_seen.pop(release, None), self.last_seen.pop(release, None)
+        if first is not None and last is not None:
+            self.first_seen[OTHER_VALUE] = min(first, self.first_seen.get(OTHER_VALUE, first))
+            self.last_seen[OTHER_VALUE] = max(last, self.last_seen.get(OTHER_VALUE, last))
+        self._cells.clear()  # some cached cells are gone; the next requests bind again
 
     def _forget_sdk(self, sdk: str) -> None:
-        self._drop(self.requests, 1, sdk)
-        self._cells = {k: c for k, c in self._cells.items() if k[1] != sdk}
+        _fold_into_other(self.requests, 1, sdk)
+        self._cells.clear()
 
-    @staticmethod
-    def _drop(counters: CounterSet, position: int, value: str) -> None:
-        counters.cells = {k: c for k, c in counters.cells.items() if k[position] != value}
+
+def _fold_into_other(counters: CounterSet, position: int, value: str) -> None:
+    """A demoted value's series end; their counts move to ``other`` (so totals still add up)."""
+    for labels in [labels for labels in counters.cells if labels[position] == value]:
+        count = counters.cells.pop(labels)[0]
+        folded = (*labels[:position], OTHER_VALUE, *labels[position + 1 :])
+        counters.cell(*folded)[0] += count
 
 
 def _readings(stamps: dict[str, float]) -> list[tuple[Labels, float]]:
