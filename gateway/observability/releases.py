@@ -8,7 +8,7 @@ arrival O(1) amortized), so a flood of random header values costs bounded memory
 neither grow the series count nor push out a release that really is frequent: a value is
 promoted only once its estimated count reaches ``PROMOTE_AT`` and twice the weakest member's.
 A demoted value's series end (their counts move to ``other``, so sums still match the
-request counters), so at most K values per label exist at any time. Call from the event loop thread only.
+request counters), so at most K values per label exist at any time. Event loop thread only.
 """
 
 from __future__ import annotations

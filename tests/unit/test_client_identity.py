@@ -115,7 +115,7 @@ def test_release_numbers_compare_and_bad_config_values_are_refused() -> None:
     assert release_number("2.10.0") > release_number("2.9.9")  # type: ignore[operator]
     assert release_number("none") is None and release_number("unparsed") is None
     assert as_optional_release("2.4") == "2.4.0" and as_optional_release(None) is None
-    with pytest.raises(ValueError, match="expected a release like 2.4.0"):
+    with pytest.raises(ValueError, match=r"expected a release like 2\.4\.0"):
         as_optional_release("latest")
 
 
