@@ -7,11 +7,11 @@ the wire are the record, and the parser must read them), then through a real gat
 access log must name the same release and SDK.
 
 What the recordings show (and the assertions pin): kinvey@1.7.0 sends
-``X-Kinvey-Device-Information: js-nodejs/1.7.0 /usr/bin/node v20.20.2 linux unknown``; kinvey-js-sdk 7 with
-the html5 adapters sends that string (``js-kinvey-html5-sdk/4.2.5 ...``) and the JSON
-``X-Kinvey-Device-Info``; kinvey-node-sdk 3 adds its device headers only to URLs matching
-``/kinvey\\.com/`` (its http middleware), so pointed at any other host (a gateway at its own
-name) it sends no SDK identity at all: ``unknown``, but its release still counts.
+``X-Kinvey-Device-Information: js-nodejs/1.7.0 /usr/bin/node v20.20.2 linux unknown``;
+kinvey-js-sdk 7 with the html5 adapters sends that string (``js-kinvey-html5-sdk/4.2.5 ...``)
+and the JSON ``X-Kinvey-Device-Info``; kinvey-node-sdk 3 adds its device headers only to
+URLs matching ``/kinvey\\.com/`` (its http middleware), so pointed at any other host (a
+gateway at its own name) it sends no SDK identity at all: ``unknown``, but its release counts.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Recorder(BaseHTTPRequestHandler):
 
     seen: list[list[tuple[str, str]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         type(self).seen.append(list(self.headers.items()))
         body = json.dumps({"version": "3.9.9", "kinvey": f"hello {APP_KEY}"}).encode()
         self.send_response(200)
