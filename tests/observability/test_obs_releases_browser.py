@@ -22,7 +22,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.conftest import APP_KEY, APP_SECRET, StartGateway
-from tests.observability.test_obs_dashboard_browser import CHROMIUM_ARGS, number
+from tests.observability.test_obs_dashboard_browser import number, open_page
 from tests.observability.tools import REPO, require_binary
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("observability-browser")]
@@ -75,12 +75,7 @@ async def test_releases_panel_shows_who_still_calls(
     errors: list[str] = []
     try:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-            )
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            browser, page = await open_page(playwright, chromium, errors)
             await page.goto(f"{gateway.admin_url}/dashboard?refresh=0.5")
             await page.wait_for_function(
                 "() => document.querySelectorAll('#releases tbody tr[data-release]').length >= 4"
