@@ -65,11 +65,6 @@ class ClientIdentity(NamedTuple):
     sdk_version: str  # "4.2.5", or "" when the headers do not say
 
     @property
-    def release_number(self) -> tuple[int, int, int] | None:
-        """The release as (major, minor, patch), None for ``none`` and ``unparsed``."""
-        return release_number(self.app_release)
-
-    @property
     def sdk_label(self) -> str:
         """``family/version`` (``html5/4.2.5``), or the family alone when no version is known."""
         return f"{self.sdk}/{self.sdk_version}" if self.sdk_version else self.sdk

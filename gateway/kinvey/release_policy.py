@@ -6,9 +6,10 @@ operator's ``retired_message``. Why that status and name: every Kinvey SDK gener
 to the app as an ordinary, final error carrying the description (the 1.x library rejects with
 ``{name: "FeatureUnavailable", description}``; kinvey-node-sdk 3 and kinvey-js-sdk 7 map the
 name to ``FeatureUnavailableError(description)``), and the v0 shape ``{"error": description}``
-puts the message itself where v0 apps read the error. The alternatives do harm: 401 makes the
-SDKs refresh or drop the user's session, 403 is read as ``InsufficientCredentials``, 5xx is
-retried. A request with no release header, or one that does not parse, is never refused: the
+puts the message itself where v0 apps read the error; tests/sdk/test_sdk_identity.py shows
+each SDK handing it to the app. The alternatives do harm: on a 401 the SDKs try to refresh the
+user's session (kinvey@1.7.0 on any 401), kinvey-js-sdk 7 turns an unknown name on 401/403
+into ``InsufficientCredentialsError``, and 5xx invites retries. A request with no release header, or one that does not parse, is never refused: the
 switch only acts on releases it can compare. Pure: no I/O.
 """
 

@@ -27,7 +27,6 @@ from gateway.observability.series import Cell, CounterSet, GaugeReading, Labels
 
 DEFAULT_TOP_K: Final = 20
 PROMOTE_AT: Final = 16  # estimated arrivals before a value may displace a member
-REFUSAL_MODES: Final = ("refused", "report_only")
 
 
 class TopK:

@@ -5,7 +5,7 @@
  *
  *   node tests/sdk/identity_probe.js <flavour> <baseUrl> <appKey> <appSecret> <appRelease>
  *
- * Prints one JSON line {"ok", "sdk"} (or {"ok": false, "error"}) on stdout.
+ * Prints one JSON line {"ok", "sdk"} (or {"ok": false, "name", "message"}) on stdout.
  */
 'use strict';
 
@@ -28,7 +28,9 @@ const driver = require(path.join(__dirname, flavour, 'driver.js'));
   process.stdout.write(`${JSON.stringify({ ok: true, sdk: driver.sdk })}\n`);
   process.exit(0);
 })().catch((error) => {
-  const message = error && (error.message || error.description || error.name);
-  process.stdout.write(`${JSON.stringify({ ok: false, error: String(message || error) })}\n`);
+  // What the app gets to see: the SDK's error name and message (or the 1.x plain object's).
+  const name = error && typeof error === 'object' ? error.name : undefined;
+  const message = error && typeof error === 'object' ? error.message || error.description : error;
+  process.stdout.write(`${JSON.stringify({ ok: false, name, message: String(message) })}\n`);
   process.exit(1);
 });

@@ -29,7 +29,7 @@ import pytest
 from multidict import CIMultiDict
 
 from gateway.kinvey.client_identity import ClientIdentity, identify
-from tests.sdk.harness import APP_KEY, APP_SECRET, SDK_DIR, Service
+from tests.sdk.harness import APP_KEY, APP_SECRET, SDK_DIR, Service, gateway
 
 PROBE_TIMEOUT_S = 120  # a bound, not an expectation: a probe takes about a second
 EXPECTED = {  # flavour -> (release it sets, SDK identity the gateway must read)
@@ -73,7 +73,8 @@ def recorder() -> Iterator[tuple[str, list[list[tuple[str, str]]]]]:
         thread.join(timeout=5)
 
 
-def probe(node: str, flavour: str, base_url: str, release: str) -> dict[str, Any]:
+def run_probe(node: str, flavour: str, base_url: str, release: str) -> dict[str, Any]:
+    """The probe's outcome line: ``{"ok": true, ...}`` or what the app saw fail."""
     result = subprocess.run(
         [node, str(SDK_DIR / "identity_probe.js"), flavour, base_url, APP_KEY, APP_SECRET, release],
         cwd=SDK_DIR,
@@ -83,11 +84,15 @@ def probe(node: str, flavour: str, base_url: str, release: str) -> dict[str, Any
         check=False,
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    outcome: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    assert result.returncode == 0 and outcome.get("ok"), (
-        f"probe {flavour} failed (exit {result.returncode}): {outcome}\n{result.stderr[-3000:]}"
-    )
+    assert lines, f"probe {flavour}: exit {result.returncode}\n{result.stderr[-3000:]}"
+    outcome: dict[str, Any] = json.loads(lines[-1])
+    outcome["stderr"] = result.stderr[-3000:]
     return outcome
+
+
+def probe(node: str, flavour: str, base_url: str, release: str) -> None:
+    outcome = run_probe(node, flavour, base_url, release)
+    assert outcome["ok"] is True, f"probe {flavour} failed: {outcome}"
 
 
 def access_lines(log_path: Path, release: str) -> list[dict[str, Any]]:
@@ -138,3 +143,31 @@ def test_each_sdk_generation_is_identified_by_what_it_sends(
     assert entries, gateway_pinned_to_6.log_tail()
     assert {(e["sdk"], e["sdk_version"]) for e in entries} == {sdk}
     assert all(e["release_retired"] is None and e["status"] == 200 for e in entries), entries
+
+
+MESSAGE = "Release 2.3 is retired: please update the app."
+
+
+@pytest.fixture(scope="module")
+def gateway_retiring_2_3(
+    v6_only_emulator: Service, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    workdir = tmp_path_factory.mktemp("retiring")
+    config = workdir / "gateway.yaml"
+    policy = {"min_client_app_version": "2.4", "retired_message": MESSAGE}
+    config.write_text(json.dumps({"apps": {APP_KEY: policy}}))
+    with gateway(v6_only_emulator.url, 6, workdir, config) as service:
+        yield service
+
+
+@pytest.mark.parametrize("flavour", sorted(EXPECTED))
+def test_each_sdk_hands_the_retirement_message_to_the_app(
+    node: str, flavour: str, gateway_retiring_2_3: Service
+) -> None:
+    """400 FeatureUnavailable reaches the app as an error carrying the operator's message."""
+    outcome = run_probe(node, flavour, gateway_retiring_2_3.url, "2.3.9")
+
+    assert outcome["ok"] is False, outcome
+    assert "FeatureUnavailable" in str(outcome["name"]), outcome
+    assert outcome["message"] == MESSAGE, outcome
+    probe(node, flavour, gateway_retiring_2_3.url, "2.4.0")  # the current release is served
