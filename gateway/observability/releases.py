@@ -56,7 +56,7 @@ class TopK:
             counts[value] = count
         else:
             self._decrement_all()
-            count = 0
+            counts, count = self._counts, 0
         members = self.members
         if value in members:
             return value
@@ -71,10 +71,6 @@ class TopK:
                 self._on_demote(weakest)
                 return value
         return OTHER_VALUE
-
-    def peek(self, value: str) -> str:
-        """The label ``value`` has now, without counting it."""
-        return value if value in self.reserved or value in self.members else OTHER_VALUE
 
     def _decrement_all(self) -> None:
         # Misra-Gries: a new value with no free counter cancels one arrival of every tracked
