@@ -9,8 +9,9 @@ name to ``FeatureUnavailableError(description)``), and the v0 shape ``{"error": 
 puts the message itself where v0 apps read the error; tests/sdk/test_sdk_identity.py shows
 each SDK handing it to the app. The alternatives do harm: on a 401 the SDKs try to refresh the
 user's session (kinvey@1.7.0 on any 401), kinvey-js-sdk 7 turns an unknown name on 401/403
-into ``InsufficientCredentialsError``, and 5xx invites retries. A request with no release header, or one that does not parse, is never refused: the
-switch only acts on releases it can compare. Pure: no I/O.
+into ``InsufficientCredentialsError``, and 5xx invites retries. A request with no release
+header, or one that does not parse, is never refused: the switch only acts on releases it can
+compare. Pure: no I/O.
 """
 
 from __future__ import annotations
