@@ -53,6 +53,7 @@ class GatewayRuntime:
                 version=__version__,
                 upstream_api_version=pin,
                 tls_verify=not settings["upstream.tls.dangerously_disable_verification"],
+                release_top_k=settings["metrics.client_release_top_k"],
             )
             if settings["metrics.enabled"]
             else NullMetrics()

@@ -17,6 +17,7 @@ from gateway.config_values import (
     as_choice,
     as_int,
     as_optional_path,
+    as_optional_release,
     as_optional_str,
     as_optional_url,
     as_positive_float,
@@ -150,6 +151,12 @@ FIELDS: tuple[Field, ...] = (
     Field("logging.format", as_choice("json", "text"), "json", "log format"),
     Field("logging.access_log", as_bool, True, "one JSON line per request on stdout"),
     Field("metrics.enabled", as_bool, True, "Prometheus metrics on the admin listener"),
+    Field(
+        "metrics.client_release_top_k",
+        as_int(1, 1000),
+        20,
+        "app releases and SDKs that get their own metric label; the rest count as other",
+    ),
     Field("shutdown.drain_seconds", as_positive_float, 5.0, "keep serving after SIGTERM"),
     Field("shutdown.timeout_seconds", as_positive_float, 20.0, "in-flight grace after drain"),
 )
@@ -170,6 +177,25 @@ APP_FIELDS: tuple[Field, ...] = (
         as_version(3, newest_version),
         None,
         "this app's pin (default: upstream.api_version)",
+    ),
+    Field(
+        "min_client_app_version",
+        as_optional_release,
+        None,
+        "requests from older app releases (X-Kinvey-Client-App-Version) get 400 "
+        "FeatureUnavailable without reaching the upstream; no header is never refused",
+    ),
+    Field(
+        "retired_message",
+        as_optional_str,
+        None,
+        "what a refused release is told (the error description; default: please update)",
+    ),
+    Field(
+        "report_only",
+        as_bool,
+        False,
+        "count requests min_client_app_version would refuse, but let them through",
     ),
 )
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from yarl import URL
 
+from gateway.kinvey.client_identity import parse_app_release, release_number
+
 
 def _text(raw: Any) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
@@ -65,6 +67,16 @@ def as_version(low: int, high: Callable[[], int]) -> Callable[[Any], int | None]
         return None if raw is None else as_int(low, high())(raw)
 
     return cast
+
+
+def as_optional_release(raw: Any) -> str | None:
+    """An app release, normalized like the header (``"2.4"`` becomes ``"2.4.0"``)."""
+    if raw is None:
+        return None
+    release = parse_app_release(_text(raw))
+    if release_number(release) is None:
+        raise ValueError(f"expected a release like 2.4.0, got {raw!r}")
+    return release
 
 
 def as_positive_float(raw: Any) -> float:

@@ -11,6 +11,7 @@ from aiohttp import web
 from yarl import URL
 
 from gateway.http.upstream import UpstreamResponse, classify
+from gateway.kinvey.client_identity import ClientIdentity
 from gateway.kinvey.errors import KinveyError
 
 _REQUEST_IDS = itertools.count(1)
@@ -27,8 +28,10 @@ class Exchange:
     __slots__ = (
         "applied",
         "client_version",
+        "identity",
         "opened",
         "outcome",
+        "refusal",
         "request_id",
         "route",
         "upstream_duration",
@@ -44,6 +47,8 @@ class Exchange:
         self.request_id = ""
         self.applied: list[str] = []
         self.opened: list[UpstreamResponse] = []
+        self.identity: ClientIdentity | None = None  # app release and SDK, once read
+        self.refusal: str | None = None  # release_policy verdict: refused / report_only
 
 
 def origin_form(request: web.BaseRequest) -> str | None:

@@ -30,10 +30,12 @@ from gateway.http import headers as header_rules
 from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey import routes
+from gateway.kinvey.client_identity import identify
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_verdict
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
-from gateway.settings import Settings
+from gateway.settings import AppPolicy, Settings
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
@@ -145,6 +147,10 @@ class Gateway:
             self.metrics.gateway_error("version_not_available")
             return self._error(request, exchange, version.error, version.echo), 0
         exchange.client_version = version
+        if app is not None and app.min_client_app_version is not None:
+            retired = self._retired(request, exchange, app)
+            if retired is not None:
+                return self._error(request, exchange, retired, version, version), 0
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
         plan = self.bundle.plan(version, pin, request.method, match.name)
         if plan.is_passthrough:
@@ -295,6 +301,20 @@ class Gateway:
         body = error.body_bytes(client_version)
         return web.Response(status=error.status_code, headers=headers, body=body)
 
+    def _retired(
+        self, request: web.BaseRequest, exchange: Exchange, app: AppPolicy
+    ) -> KinveyError | None:
+        """The answer for a retired app release (release_policy), or None to serve it."""
+        identity = exchange.identity = identify(request.headers)
+        minimum = app.min_client_app_version
+        verdict = exchange.refusal = retirement_verdict(
+            identity.app_release, minimum, app.report_only
+        )
+        if verdict != REFUSED or minimum is None:
+            return None
+        self.metrics.gateway_error("release_retired")
+        return retired_error(identity.app_release, minimum, app.retired_message)
+
     def _public_base(self, request: web.BaseRequest) -> str:
         return self.public_base_url or f"{request.scheme}://{request.host}"
 
@@ -308,7 +328,10 @@ class Gateway:
         self, request: web.BaseRequest, exchange: Exchange, status: int, started: float, sent: int
     ) -> None:
         duration = time.monotonic() - started
+        now = time.time()
         request_bytes = request.content_length or 0
+        identity = exchange.identity or identify(request.headers)
+        self.metrics.client_request(identity, exchange.client_version, exchange.refusal, now)
         self.metrics.request_finished(
             method=request.method,
             route=exchange.route,
@@ -319,10 +342,10 @@ class Gateway:
             response_bytes=sent,
         )
         if self.access_log.enabled:
-            # Positional: keyword construction of the 16-field record costs 3x as much.
+            # Positional: keyword construction of the 20-field record costs 3x as much.
             self.access_log.log(
                 AccessRecord(
-                    time.time(),
+                    now,
                     exchange.request_id,
                     request.method,
                     exchange.route,
@@ -338,5 +361,9 @@ class Gateway:
                     sent,
                     request.remote or "",
                     exchange.outcome,
+                    identity.app_release,
+                    identity.sdk,
+                    identity.sdk_version,
+                    exchange.refusal,
                 )
             )

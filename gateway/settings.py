@@ -47,6 +47,9 @@ class AppPolicy:
     app_secret: Secret | None = None
     upstream_url: str | None = None
     upstream_api_version: int | None = None
+    min_client_app_version: str | None = None
+    retired_message: str | None = None
+    report_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +226,9 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
             "app_secret": "***" if app.app_secret else None,
             "upstream_url": app.upstream_url,
             "upstream_api_version": app.upstream_api_version,
+            "min_client_app_version": app.min_client_app_version,
+            "retired_message": app.retired_message,
+            "report_only": app.report_only,
         }
         for key, app in sorted(settings.apps.items())
     }

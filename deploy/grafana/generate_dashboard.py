@@ -178,6 +178,48 @@ def build() -> dict[str, Any]:
         w=24, h=7, instant=True,
     )  # fmt: skip
 
+    lay.row("App releases (retiring a release)")
+    releases = f'kgw_client_releases_total{{{POD}, api_version=~"$api_version"}}'
+    lay.panel(
+        "timeseries",
+        "Releases still calling: requests / s by app release",
+        [(f"sum by (app_release) (rate({releases}[{RATE}]))", "{{app_release}}")],
+        unit="reqps", w=12, custom=STACKED, options=LEGEND_TABLE,
+        description="X-Kinvey-Client-App-Version, normalized; none = no header. The top K "
+        "releases (metrics.client_release_top_k) have their own line, the rest is other.",
+    )  # fmt: skip
+    lay.panel(
+        "timeseries",
+        "Share of requests by app release",
+        [(f"sum by (app_release) (rate({releases}[{RATE}])) / scalar(sum (rate({releases}"
+          f"[{RATE}])))", "{{app_release}}")],
+        unit="percentunit", w=12, custom=STACKED,
+    )  # fmt: skip
+    lay.panel(
+        "table",
+        "Releases still calling in the selected range: SDK and client API version",
+        [(f"sum by (app_release, sdk, api_version) (increase({releases}[$__range])) > 0", "")],
+        w=12, h=8, instant=True,
+    )  # fmt: skip
+    lay.panel(
+        "table",
+        "First and last seen by app release (since each pod started)",
+        [(f"min by (app_release) (kgw_client_release_first_seen_timestamp_seconds{{{POD}}}) "
+          "* 1000", "first seen"),
+         (f"max by (app_release) (kgw_client_release_last_seen_timestamp_seconds{{{POD}}}) "
+          "* 1000", "last seen")],
+        unit="dateTimeAsIso", w=12, h=8, instant=True,
+    )  # fmt: skip
+    lay.panel(
+        "timeseries",
+        "Retired releases / s: refused vs would be refused (report_only)",
+        [(f"sum by (app_release, mode) (rate(kgw_client_release_refusals_total{{{POD}}}"
+          f"[{RATE}]))", "{{app_release}} {{mode}}")],
+        unit="reqps", w=24, h=6, custom=STACKED,
+        description="apps.<appKey>.min_client_app_version: report_only counts what would be "
+        "refused; refused requests got 400 FeatureUnavailable without reaching the upstream.",
+    )  # fmt: skip
+
     lay.row("Routes and status")
     lay.panel("timeseries", "Requests / s by route", [(requests_rate(by="route"), "{{route}}")],
               unit="reqps", w=12, custom=STACKED, options=LEGEND_TABLE)  # fmt: skip

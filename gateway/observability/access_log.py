@@ -52,6 +52,10 @@ class AccessRecord:
     response_bytes: int = 0
     remote: str = ""
     outcome: str = "ok"
+    app_release: str = "none"  # X-Kinvey-Client-App-Version, normalized (client_identity)
+    sdk: str = "unknown"  # SDK family
+    sdk_version: str = ""
+    release_retired: str | None = None  # "refused" / "report_only" (release_policy)
 
 
 def safe_path(path: str) -> str:
@@ -85,6 +89,10 @@ def record_fields(record: AccessRecord) -> dict[str, object]:
         "response_bytes": record.response_bytes,
         "remote": record.remote,
         "outcome": record.outcome,
+        "app_release": record.app_release,
+        "sdk": record.sdk,
+        "sdk_version": record.sdk_version,
+        "release_retired": record.release_retired,
     }
 
 
@@ -126,7 +134,8 @@ _JSON_LINE: Final = (
     '{"time":"%s","log":"access","request_id":%s,"method":%s,"route":%s,"path":%s,'
     '"client_api_version":%s,"upstream_api_version":%d,"changes":[%s],"status":%d,'
     '"upstream_status":%s,"duration_seconds":%s,"upstream_duration_seconds":%s,'
-    '"request_bytes":%d,"response_bytes":%d,"remote":%s,"outcome":%s}'
+    '"request_bytes":%d,"response_bytes":%d,"remote":%s,"outcome":%s,"app_release":%s,'
+    '"sdk":%s,"sdk_version":%s,"release_retired":%s}'
 )
 
 
@@ -138,6 +147,7 @@ def json_line(record: AccessRecord) -> str:
     ``format`` call, and an int prints the same either way)."""
     q = encode_basestring_ascii
     client, upstream, changes = record.client_api_version, record.upstream_status, record.changes
+    retired = record.release_retired
     return _JSON_LINE % (
         _utc_stamp(record.time),
         q(record.request_id),
@@ -155,6 +165,10 @@ def json_line(record: AccessRecord) -> str:
         record.response_bytes,
         q(record.remote),
         q(record.outcome),
+        q(record.app_release),
+        q(record.sdk),
+        q(record.sdk_version),
+        "null" if retired is None else q(retired),
     )
 
 

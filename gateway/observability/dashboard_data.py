@@ -44,6 +44,7 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
     upstream_latency: list[Sample] = []
     single: dict[str, float] = {}
     build: dict[str, str] = {}
+    release_samples: list[Sample] = []
 
     for family in registry.collect():
         for sample in family.samples:
@@ -66,6 +67,8 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
                 _add(upstream_outcomes, labels["outcome"], value)
             elif name == "kgw_auth_exchanges_total":
                 _add(auth, f"{labels['kind']}/{labels['result']}", value)
+            elif name.startswith("kgw_client_release"):
+                release_samples.append(sample)
             elif name == "kgw_build_info":
                 build = dict(labels)
             elif name in _SINGLE_VALUES:
@@ -87,7 +90,29 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
         "upstream_requests_by_outcome": upstream_outcomes,
         "auth_exchanges": auth,
         **{key: single.get(key, 0.0) for key in _SINGLE_VALUES.values()},
+        "client_releases": client_releases(release_samples),
     }
+
+
+def client_releases(samples: Iterable[Sample]) -> dict[str, dict[str, Any]]:
+    """Per app release label: totals by API version and SDK, refusals, first and last seen."""
+    rows: dict[str, dict[str, Any]] = {}
+    for sample in samples:
+        row = rows.setdefault(
+            sample.labels["app_release"],
+            {"total": 0.0, "api_versions": {}, "sdks": {}, "refused": 0.0, "report_only": 0.0},
+        )
+        if sample.name == "kgw_client_releases_total":
+            row["total"] += sample.value
+            _add(row["api_versions"], sample.labels["api_version"], sample.value)
+            _add(row["sdks"], sample.labels["sdk"], sample.value)
+        elif sample.name == "kgw_client_release_refusals_total":
+            row[sample.labels["mode"]] = row.get(sample.labels["mode"], 0.0) + sample.value
+        elif sample.name == "kgw_client_release_first_seen_timestamp_seconds":
+            row["first_seen"] = sample.value
+        elif sample.name == "kgw_client_release_last_seen_timestamp_seconds":
+            row["last_seen"] = sample.value
+    return rows
 
 
 _SINGLE_VALUES = {

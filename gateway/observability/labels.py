@@ -50,6 +50,7 @@ GATEWAY_ERROR_REASONS: Final = (
     "overloaded",
     "client_timeout",
     "internal",
+    "release_retired",
 )
 
 _API_VERSION_LABELS: Final = {v: str(v) for v in range(7)}

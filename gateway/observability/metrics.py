@@ -27,7 +27,9 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+from gateway.kinvey.client_identity import ClientIdentity
 from gateway.observability import labels as lbl
+from gateway.observability.releases import DEFAULT_TOP_K, ReleaseMetrics
 from gateway.observability.series import (
     Cell,
     CounterSet,
@@ -62,7 +64,9 @@ class Metrics:
         version: str,
         upstream_api_version: int,
         tls_verify: bool = True,
+        release_top_k: int = DEFAULT_TOP_K,
     ) -> None:
+        self.releases = ReleaseMetrics(release_top_k)
         self._requests = CounterSet(
             "kgw_http_requests",
             "Requests answered to clients, by method, route, status code and client API version.",
@@ -147,6 +151,7 @@ class Metrics:
                         lambda: [(build_labels, 1.0)],
                         ("version", "upstream_api_version", "tls_verify"),
                     ),
+                    *self.releases.series(),
                 ]
             )
         )
@@ -202,6 +207,12 @@ class Metrics:
         latency[_SUM] += duration
         received[0] += request_bytes
         sent[0] += response_bytes
+
+    def client_request(
+        self, identity: ClientIdentity, api_version: int | None, refusal: str | None, now: float
+    ) -> None:
+        """One request by app release and SDK; ``refusal`` is its retirement verdict, if any."""
+        self.releases.observe(identity, api_version, refusal, now)
 
     def upstream_finished(
         self, *, route: str, status: int | None, outcome: str, duration: float
@@ -351,6 +362,11 @@ class NullMetrics(Metrics):
         duration: float,
         request_bytes: int,
         response_bytes: int,
+    ) -> None:
+        pass
+
+    def client_request(
+        self, identity: ClientIdentity, api_version: int | None, refusal: str | None, now: float
     ) -> None:
         pass
 

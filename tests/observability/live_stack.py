@@ -52,8 +52,11 @@ class Load:
         version: str | None,
         auth: str | None = None,
         body: object = None,
+        release: str | None = None,
     ) -> tuple[int, object]:
         headers = {} if version is None else {"X-Kinvey-API-Version": version}
+        if release is not None:
+            headers["X-Kinvey-Client-App-Version"] = release
         if auth is not None:
             headers["Authorization"] = auth
         async with session.request(method, url, headers=headers, json=body) as reply:
@@ -113,6 +116,8 @@ class LiveStack:
             "logging": {"level": "info", "format": "json", "access_log": True},
             "metrics": {"enabled": True},
             "shutdown": {"drain_seconds": 0.05, "timeout_seconds": 2},
+            # report-only retirement: the "would be refused" panel gets data, nobody is refused
+            "apps": {APP_KEY: {"min_client_app_version": "2.0", "report_only": True}},
         }))  # fmt: skip
         self.gateway = self._start(
             "gateway",
@@ -160,7 +165,9 @@ async def healthy_traffic(base: str, load: Load, rounds: int) -> None:
         user = basic(username, USER_PASSWORD)
         for round_number in range(rounds):
             for version in map(str, VERSIONS):
-                await load.send(session, "GET", f"{base}/appdata/{APP_KEY}", version, app)
+                release = "1.9.0" if version in {"0", "3"} else "2.4.1"  # app releases
+                await load.send(session, "GET", f"{base}/appdata/{APP_KEY}", version, app,
+                                release=release)  # fmt: skip
                 status, created = await load.send(
                     session, "POST", things, version, master, {"round": round_number}
                 )

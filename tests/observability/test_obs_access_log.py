@@ -24,6 +24,7 @@ FIELDS = [
     "time", "log", "request_id", "method", "route", "path", "client_api_version",
     "upstream_api_version", "changes", "status", "upstream_status", "duration_seconds",
     "upstream_duration_seconds", "request_bytes", "response_bytes", "remote", "outcome",
+    "app_release", "sdk", "sdk_version", "release_retired",
 ]  # fmt: skip
 
 
@@ -34,7 +35,8 @@ def record(**overrides: object) -> AccessRecord:
         "upstream_api_version": 6, "changes": ["v2_delete_returns_count"], "status": 204,
         "upstream_status": 200, "duration_seconds": 0.0123456789,
         "upstream_duration_seconds": 0.01, "request_bytes": 0, "response_bytes": 0,
-        "remote": "10.0.0.7", "outcome": "ok",
+        "remote": "10.0.0.7", "outcome": "ok", "app_release": "2.3.1", "sdk": "html5",
+        "sdk_version": "4.2.5", "release_retired": None,
     }  # fmt: skip
     values.update(overrides)
     return AccessRecord(**values)  # type: ignore[arg-type]
@@ -62,17 +64,20 @@ seconds = st.floats(min_value=0, max_value=1e6)
     changes=st.lists(texts, max_size=4), client_api_version=maybe_int,
     upstream_status=maybe_int, status=st.integers(0, 999), duration=seconds,
     upstream_duration=st.none() | seconds, when=st.floats(min_value=0, max_value=4e9),
+    release=texts, sdk=texts, retired=st.none() | texts,
 )  # fmt: skip
 def test_the_hand_built_json_line_equals_json_dumps_of_the_fields(
     request_id: str, method: str, route: str, path: str, remote: str, outcome: str,
     changes: list[str], client_api_version: int | None, upstream_status: int | None,
     status: int, duration: float, upstream_duration: float | None, when: float,
+    release: str, sdk: str, retired: str | None,
 ) -> None:  # fmt: skip
     entry = record(
         request_id=request_id, method=method, route=route, path=path, remote=remote,
         outcome=outcome, changes=changes, client_api_version=client_api_version,
         upstream_status=upstream_status, status=status, duration_seconds=duration,
-        upstream_duration_seconds=upstream_duration, time=when,
+        upstream_duration_seconds=upstream_duration, time=when, app_release=release, sdk=sdk,
+        sdk_version=sdk, release_retired=retired,
     )  # fmt: skip
     line = format_record(entry, "json")
     assert line == json.dumps(record_fields(entry), separators=(",", ":"))

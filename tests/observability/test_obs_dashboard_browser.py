@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET, StartGateway
 from tests.observability.tools import REPO, require_binary
@@ -64,6 +64,19 @@ def number(text: str) -> float:
     return float(match.group(0).replace(",", ""))
 
 
+async def open_page(
+    playwright: Playwright, chromium: str, errors: list[str]
+) -> tuple[Browser, Page]:
+    """Headless Chromium with one page whose script errors and console errors go to ``errors``."""
+    browser = await playwright.chromium.launch(
+        executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+    )
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return browser, page
+
+
 async def cell(page: Page, selector: str) -> str:
     return (await page.locator(selector).inner_text()).strip()
 
@@ -81,13 +94,8 @@ async def test_dashboard_shows_live_traffic(
     errors: list[str] = []
     try:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-            )
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            browser, page = await open_page(playwright, chromium, errors)
             page.on("request", lambda request: requested_hosts.add(urlsplit(request.url).netloc))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             await page.goto(f"{gateway.admin_url}/dashboard?refresh=0.5")
 
             # Rates need two snapshots with traffic in between: wait (bounded) for them.

@@ -76,6 +76,7 @@ def test_the_brief_s_panels_exist() -> None:
         "requests / s", "5xx ratio", "p50 / p95 / p99", "by client api version", "by route",
         "by status class", "made by the gateway", "gateway vs upstream", "translations / s",
         "auth exchanges", "in flight", "opened vs reused", "cpu", "memory",
+        "releases still calling", "would be refused",
     ):  # fmt: skip
         assert needle in titles, needle
 

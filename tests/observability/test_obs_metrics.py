@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.kinvey.client_identity import ClientIdentity
 from gateway.observability import metrics as metrics_module
 from gateway.observability.metrics import LATENCY_BUCKETS, Metrics, NullMetrics
 from tests.conftest import StartUpstream
@@ -31,6 +32,10 @@ DOCUMENTED = {  # docs/architecture.md "Metrics": name -> (type, labels)
     "kgw_http_response_size_bytes": ("counter", {"route"}),
     "kgw_gateway_errors": ("counter", {"reason"}),
     "kgw_build_info": ("gauge", {"version", "upstream_api_version", "tls_verify"}),
+    "kgw_client_releases": ("counter", {"app_release", "sdk", "api_version"}),
+    "kgw_client_release_refusals": ("counter", {"app_release", "mode"}),
+    "kgw_client_release_first_seen_timestamp_seconds": ("gauge", {"app_release"}),
+    "kgw_client_release_last_seen_timestamp_seconds": ("gauge", {"app_release"}),
 }
 
 
@@ -56,6 +61,7 @@ def exercise_everything(metrics: Metrics) -> None:
     metrics.translation_failed("v2_delete_returns_count")
     metrics.auth_exchange("basic_to_session", "ok", "miss")
     metrics.gateway_error("upstream_timeout")
+    metrics.client_request(ClientIdentity("2.3.1", "html5", "4.2.5"), 6, "report_only", 1e9)
 
 
 def test_every_documented_metric_is_exported_with_its_type_and_labels() -> None:

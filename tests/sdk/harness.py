@@ -187,9 +187,12 @@ def emulator(versions: tuple[int, int, int], log_dir: Path) -> Iterator[Service]
 
 
 @contextlib.contextmanager
-def gateway(upstream: str, pin: int, log_dir: Path) -> Iterator[Service]:
+def gateway(
+    upstream: str, pin: int, log_dir: Path, config_file: Path | None = None
+) -> Iterator[Service]:
     """``kinvey-gateway serve`` pinned to ``pin`` in front of ``upstream``; ready on /readyz."""
     port, admin_port = free_port(), free_port()
+    config = ["--config", str(config_file)] if config_file is not None else []
     process, log_path = _spawn(
         f"gateway-pin{pin}",
         [
@@ -200,6 +203,7 @@ def gateway(upstream: str, pin: int, log_dir: Path) -> Iterator[Service]:
                 listen=f"127.0.0.1:{port}",
                 admin_listen=f"127.0.0.1:{admin_port}",
             ),
+            *config,
         ],
         log_dir,
         {

@@ -16,10 +16,11 @@ module.exports = {
   // The 1.x library stores the signup response (with _kmd.authtoken) as the active user.
   signupStartsSession: true,
 
-  async init({ baseUrl, appKey, appSecret }) {
+  // clientAppVersion (optional): the app's release, sent as X-Kinvey-Client-App-Version.
+  async init({ baseUrl, appKey, appSecret, clientAppVersion }) {
     // init() insists on https://, so it runs with the default host; the library reads
     // Kinvey.APIHostName on every request, so pointing it elsewhere afterwards is enough.
-    await Kinvey.init({ appKey, appSecret });
+    await Kinvey.init({ appKey, appSecret, clientAppVersion });
     Kinvey.APIHostName = baseUrl;
   },
 

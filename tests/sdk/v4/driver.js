@@ -16,9 +16,10 @@ module.exports = {
   // The SDK stores the signup response (with _kmd.authtoken) as the active user.
   signupStartsSession: true,
 
-  async init({ baseUrl, appKey, appSecret }) {
+  // clientAppVersion (optional): the app's release, sent as X-Kinvey-Client-App-Version.
+  async init({ baseUrl, appKey, appSecret, clientAppVersion }) {
     // apiHostname accepts http:// as well as https://.
-    await Kinvey.initialize({ appKey, appSecret, apiHostname: baseUrl });
+    await Kinvey.initialize({ appKey, appSecret, apiHostname: baseUrl, appVersion: clientAppVersion });
   },
 
   ping: () => Kinvey.ping(),

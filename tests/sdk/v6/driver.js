@@ -35,10 +35,14 @@ module.exports = {
   // kinvey-js-sdk 7 returns the new user from signup and logs in separately.
   signupStartsSession: false,
 
-  async init({ baseUrl, appKey, appSecret, masterSecret }) {
+  // clientAppVersion (optional): the app's release, sent as X-Kinvey-Client-App-Version.
+  async init({ baseUrl, appKey, appSecret, masterSecret, clientAppVersion }) {
     baasBase = baseUrl;
     // masterSecret: kinvey-js-sdk 7's User.remove() authorizes with the master secret only.
-    Kinvey.init({ appKey, appSecret, masterSecret, apiVersion: 6, storage: Kinvey.StorageProvider.Memory });
+    Kinvey.init({
+      appKey, appSecret, masterSecret, apiVersion: 6, storage: Kinvey.StorageProvider.Memory,
+      appVersion: clientAppVersion,
+    });
   },
 
   ping: () => Kinvey.ping(),
