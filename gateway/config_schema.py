@@ -142,7 +142,12 @@ FIELDS: tuple[Field, ...] = (
         "idle keep-alive client connections are closed after this",
     ),
     Field("auth.token_cache_size", as_int(1, 10_000_000), 10_000, "Basic→session cache entries"),
-    Field("auth.token_cache_ttl_seconds", as_positive_float, 3600.0, "Basic→session cache TTL"),
+    Field(
+        "auth.token_cache_ttl_seconds",
+        as_positive_float,
+        60.0,
+        "Basic→session cache TTL: how long a password changed elsewhere keeps working here",
+    ),
     Field("url_signing.secret", as_optional_str, None, "secret for gateway URLs", secret=True),
     Field("url_signing.secret_file", as_optional_path, None, "file holding that secret"),
     Field("url_signing.ttl_seconds", as_positive_float, 3600.0, "lifetime of gateway URLs"),

@@ -16,7 +16,7 @@ from gateway.changes import BUNDLE
 from gateway.http.gateway_files import GatewayFiles
 from gateway.http.storage_probe import StorageProbe
 from gateway.http.upstream import UpstreamClient
-from gateway.kinvey.auth import TokenCache
+from gateway.kinvey.session_cache import TokenCache
 from gateway.kinvey.signing import UrlSigner
 from gateway.settings import Settings
 from gateway.versioning.context import Services
