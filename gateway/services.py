@@ -36,7 +36,11 @@ def build_services(
     # Without a configured secret, URLs this process hands out only work on this process
     # (the CLI warns about it: several replicas need a shared secret).
     signing_secret = settings.url_signing_secret or secrets.token_hex(32)
-    signer = UrlSigner(signing_secret.encode(), settings["url_signing.ttl_seconds"])
+    signer = UrlSigner(
+        signing_secret.encode(),
+        settings["url_signing.ttl_seconds"],
+        previous=[secret.encode() for secret in settings.url_signing_previous_secrets],
+    )
     services.register(signer)
     if upstream is not None:
         services.register(StorageProbe(upstream))
