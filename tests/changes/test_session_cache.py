@@ -162,8 +162,17 @@ async def test_a_login_running_when_its_user_is_ended_is_used_but_never_cached_n
     assert logins == ["old", "refused", "new"]
 
 
-async def test_ending_another_user_does_not_stop_a_running_login_from_being_cached() -> None:
-    cache = TokenCache(10, 60)
+@pytest.mark.parametrize(
+    ("capacity", "ended_meanwhile", "cached"),
+    [
+        (10, ["id-bob"], "tok"),  # another user's change does not concern this login
+        (2, ["id-ada", "id-b", "id-c"], None),  # ada's record overflowed: still not cached
+    ],
+)
+async def test_a_running_login_is_cached_unless_its_user_may_have_been_ended(
+    capacity: int, ended_meanwhile: list[str], cached: str | None
+) -> None:
+    cache = TokenCache(capacity, 60)
     release = asyncio.Event()
 
     async def login() -> LoginAnswer:
@@ -172,27 +181,11 @@ async def test_ending_another_user_does_not_stop_a_running_login_from_being_cach
 
     running = asyncio.ensure_future(cache.obtain(_key("k"), login))
     await asyncio.sleep(0)
-    cache.end_sessions("kid", "id-bob")
-    release.set()
-    await running
-    assert cache.cached(_key("k")) == "tok"
-
-
-async def test_when_the_record_of_ended_users_overflows_older_logins_are_not_cached() -> None:
-    cache = TokenCache(2, 60)
-    release = asyncio.Event()
-
-    async def login() -> LoginAnswer:
-        await release.wait()
-        return LoginAnswer("ok", "tok", "id-ada")
-
-    running = asyncio.ensure_future(cache.obtain(_key("k"), login))
-    await asyncio.sleep(0)
-    for user in ("id-ada", "id-b", "id-c"):  # ada's record is pushed out of the bounded record
+    for user in ended_meanwhile:
         cache.end_sessions("kid", user)
     release.set()
     await running
-    assert cache.cached(_key("k")) is None
+    assert cache.cached(_key("k")) == cached
 
 
 async def test_a_login_answer_without_a_user_id_is_used_but_not_cached() -> None:
