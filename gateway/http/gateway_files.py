@@ -128,12 +128,12 @@ class GatewayFiles:
         pin = (app.upstream_api_version if app else None) or self.settings.upstream_api_version
         base_url: str = (app.upstream_url if app else None) or self.settings["upstream.url"]
         public_base = self.settings["public_base_url"] or f"{request.scheme}://{request.host}"
-        context = ExchangeContext(
-            self.settings, app, public_base, self.services, self.metrics, exchange.applied
-        )
         if app is None or not app.app_secret:  # removed from the config since it was issued
             error = KinveyError("KinveyInternalErrorStop", debug="no app secret for this app")
             return await self._error(request, exchange, error, ticket.client_version)
+        context = ExchangeContext(
+            self.settings, app, public_base, self.services, self.metrics, exchange.applied
+        )
         headers: CIMultiDict[str] = CIMultiDict()
         # The URL holds no credentials of the client's: the app's own delete the file.
         headers["Authorization"] = basic_header(ticket.app_key, app.app_secret)

@@ -146,3 +146,21 @@ async def test_urls_handed_out_before_a_secret_rotation_still_work_until_they_ex
     _, fresh = await _file_urls(rotated, http_session, 2, basic("gus", "pw"), "b.txt")
     async with http_session.delete(before.url + fresh[len(rotated.url) :]) as unknown:
         assert unknown.status == 403  # new URLs are sealed with the new key only
+
+
+async def test_a_removal_url_redeemed_where_the_app_has_no_secret_deletes_nothing(
+    start_emulator: Any, start_gateway: StartGateway, http_session: aiohttp.ClientSession
+) -> None:
+    """The URL carries no credentials, so without the app's own there is nothing to delete with."""
+    emulator = await start_emulator(min_api_version=3, max_api_version=6)
+    issuing = await start_gateway(emulator, pin=4)
+    assert (await AppClient(issuing.url, 3, session=http_session).signup("hal", "pw")).status == 201
+    _, removal = await _file_urls(issuing, http_session, 1, basic("hal", "pw"), "c.txt")
+    secretless = await start_gateway(
+        emulator, pin=4, environ={f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": ""}
+    )
+    async with http_session.delete(secretless.url + removal[len(issuing.url) :]) as refused:
+        assert refused.status == 500
+        assert (await refused.json())["error"] == "KinveyInternalErrorStop"
+    async with http_session.delete(removal) as deleted:  # the file was left alone
+        assert deleted.status == 204
