@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -122,18 +123,26 @@ async def test_no_token_handed_out_holds_the_credentials_used(
     assert gone.status == 404
 
 
+@pytest.mark.parametrize("kept_as", ["previous_secret", "previous_secrets_file"])
 async def test_urls_handed_out_before_a_secret_rotation_still_work_until_they_expire(
-    start_emulator: Any, start_gateway: StartGateway, http_session: aiohttp.ClientSession
+    start_emulator: Any,
+    start_gateway: StartGateway,
+    http_session: aiohttp.ClientSession,
+    tmp_path: Path,
+    kept_as: str,
 ) -> None:
     emulator = await start_emulator(min_api_version=3, max_api_version=6)
     before = await start_gateway(emulator, pin=4)  # signs with the shared test secret
     assert (await AppClient(before.url, 3, session=http_session).signup("gus", "pw")).status == 201
     _, removal = await _file_urls(before, http_session, 2, basic("gus", "pw"), "a.txt")
     token_path = removal[len(before.url) :]
-    rotated_env = {
-        "KINVEY_GATEWAY_URL_SIGNING_SECRET": "the-new-secret",
-        "KINVEY_GATEWAY_URL_SIGNING_PREVIOUS_SECRET": SIGNING_SECRET,
-    }
+    rotated_env = {"KINVEY_GATEWAY_URL_SIGNING_SECRET": "the-new-secret"}
+    if kept_as == "previous_secret":
+        rotated_env["KINVEY_GATEWAY_URL_SIGNING_PREVIOUS_SECRET"] = SIGNING_SECRET
+    else:
+        older = tmp_path / "previous-secrets"
+        older.write_text(f"an-even-older-secret\n\n{SIGNING_SECRET}\n")
+        rotated_env["KINVEY_GATEWAY_URL_SIGNING_PREVIOUS_SECRETS_FILE"] = str(older)
     rotated = await start_gateway(emulator, pin=4, environ=rotated_env)
     forgotten = await start_gateway(
         emulator, pin=4, environ={"KINVEY_GATEWAY_URL_SIGNING_SECRET": "the-new-secret"}
