@@ -65,7 +65,8 @@ def _warn_missing_app_secrets(settings: Settings) -> None:
         if app.app_secret is None:
             log.warning(
                 "app %s has no app secret configured: its clients' user Basic auth cannot be "
-                "exchanged for a session (set KINVEY_GATEWAY_APP_SECRET_%s)",
+                "exchanged for a session, nor files removed for v0-v2 clients "
+                "(set KINVEY_GATEWAY_APP_SECRET_%s)",
                 app_key,
                 app_key,
             )

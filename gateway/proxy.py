@@ -33,6 +33,7 @@ from gateway.kinvey import routes
 from gateway.kinvey.client_identity import identify
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_verdict
+from gateway.kinvey.session_cache import TokenCache, end_sessions_after_user_save
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
 from gateway.settings import AppPolicy, Settings
@@ -66,6 +67,7 @@ class Gateway:
         self.metrics = metrics
         self.access_log = access_log
         self.services = services
+        self.sessions = services.get(TokenCache)
         self.local_handlers = local_handlers or {}
         self.default_upstream_url: str = settings["upstream.url"]
         self.pin = settings.upstream_api_version
@@ -158,6 +160,8 @@ class Gateway:
             result = await self._send(
                 request, exchange, base_url, request.method, raw_path, request.headers, pin, stream
             )
+            # A v6 app changing its password passes through here: old apps' sessions must end.
+            end_sessions_after_user_save(self.sessions, request.method, match, result.status)
             return await self._answer(request, exchange, result, version, base_url)
         context = ExchangeContext(
             self.settings,

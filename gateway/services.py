@@ -16,7 +16,7 @@ from gateway.changes import BUNDLE
 from gateway.http.gateway_files import GatewayFiles
 from gateway.http.storage_probe import StorageProbe
 from gateway.http.upstream import UpstreamClient
-from gateway.kinvey.auth import TokenCache
+from gateway.kinvey.session_cache import TokenCache
 from gateway.kinvey.signing import UrlSigner
 from gateway.settings import Settings
 from gateway.versioning.context import Services
@@ -36,7 +36,11 @@ def build_services(
     # Without a configured secret, URLs this process hands out only work on this process
     # (the CLI warns about it: several replicas need a shared secret).
     signing_secret = settings.url_signing_secret or secrets.token_hex(32)
-    signer = UrlSigner(signing_secret.encode(), settings["url_signing.ttl_seconds"])
+    signer = UrlSigner(
+        signing_secret.encode(),
+        settings["url_signing.ttl_seconds"],
+        previous=[secret.encode() for secret in settings.url_signing_previous_secrets],
+    )
     services.register(signer)
     if upstream is not None:
         services.register(StorageProbe(upstream))

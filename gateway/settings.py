@@ -57,6 +57,7 @@ class Settings:
     values: Mapping[str, Any]
     apps: Mapping[str, AppPolicy] = field(default_factory=dict)
     url_signing_secret: Secret | None = None
+    url_signing_previous_secrets: tuple[Secret, ...] = ()
 
     def __getitem__(self, path: str) -> Any:
         return self.values[path]
@@ -179,8 +180,20 @@ def load_settings(
     if values["url_signing.secret_file"]:
         signing = _read_secret_file(values["url_signing.secret_file"], "url_signing.secret_file")
     return Settings(
-        values=values, apps=apps, url_signing_secret=Secret(signing) if signing else None
+        values=values,
+        apps=apps,
+        url_signing_secret=Secret(signing) if signing else None,
+        url_signing_previous_secrets=_previous_signing_secrets(values),
     )
+
+
+def _previous_signing_secrets(values: Mapping[str, Any]) -> tuple[Secret, ...]:
+    previous = [values["url_signing.previous_secret"] or ""]
+    path = values["url_signing.previous_secrets_file"]
+    if path:
+        key = "url_signing.previous_secrets_file"
+        previous += _read_secret_file(path, key).splitlines()
+    return tuple(Secret(line.strip()) for line in previous if line.strip())
 
 
 def _check_consistency(values: Mapping[str, Any]) -> None:

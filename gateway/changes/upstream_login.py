@@ -14,7 +14,13 @@ from urllib.parse import quote
 
 from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey import routes
-from gateway.kinvey.auth import LoginAnswer, LoginResult, requires_mfa, session_token_of
+from gateway.kinvey.auth import (
+    LoginAnswer,
+    LoginResult,
+    requires_mfa,
+    session_token_of,
+    user_id_of,
+)
 from gateway.kinvey.errors import KinveyError
 from gateway.versioning import Next, RequestInfo, ResponseInfo
 
@@ -61,7 +67,7 @@ async def login_upstream(
             debug="the upstream login answer carried no session token",
         )
         return failure("error", ResponseInfo.from_error(error))
-    return LoginAnswer("ok", token)
+    return LoginAnswer("ok", token, user_id_of(answer))
 
 
 def failure(result: LoginResult, response: ResponseInfo) -> LoginAnswer:

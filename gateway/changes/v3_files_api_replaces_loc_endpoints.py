@@ -33,7 +33,8 @@ class FilesApiReplacesLocEndpoints(VersionChange):
     upload URL; download-loc answers the download URL (a 302 for v0/v1, see
     OldFileDownloadReturnsJson), or ``404 BlobNotFound`` when storage has no content for it
     (one ranged GET of the first byte asks); remove-loc checks the file exists and answers a
-    signed, expiring gateway URL whose DELETE removes it (nothing is deleted before). An
+    signed, expiring gateway URL whose DELETE removes it (nothing is deleted before) with the
+    app's credentials from the gateway's config, since the URL carries none of the client's. An
     upload URL that needs ``_requiredHeaders`` is wrapped in a signed gateway URL that adds
     them while streaming the client's PUT on. Newer clients on an older upstream: not needed
     (pins start at 3).
@@ -84,14 +85,19 @@ class FilesApiReplacesLocEndpoints(VersionChange):
         response = await call_next(request.derive("GET", path, _files_api_route(request)))
         if not _succeeded(response):
             return response
-        ticket = RemovalTicket(
-            _app_key(request),
-            _name(request),
-            path,
-            request.headers.get("Authorization"),
-            request.client_version,
-        )
+        _require_app_secret(request)
+        ticket = RemovalTicket(_app_key(request), _name(request), path, request.client_version)
         return _uri_answer(response, _sealed(request, lambda s, base: removal_url(s, base, ticket)))
+
+
+def _require_app_secret(request: RequestInfo) -> None:
+    app = request.context.app
+    if app is None or not app.app_secret:
+        raise KinveyError(
+            "KinveyInternalErrorStop",
+            debug="the gateway has no app secret for this app, so it cannot remove files for "
+            "this app version (configure KINVEY_GATEWAY_APP_SECRET_<appKey>)",
+        )
 
 
 def _files_api_path(request: RequestInfo, *, keep_query: bool) -> str:

@@ -9,12 +9,12 @@ from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey.auth import (
     BasicCredentials,
     LoginAnswer,
-    TokenCache,
     basic_header,
     user_basic,
     without_authtoken,
 )
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.session_cache import SessionKey, TokenCache, end_sessions_after_user_save
 from gateway.versioning import (
     ANY_ROUTE,
     Next,
@@ -37,28 +37,6 @@ def _user_credentials(request: RequestInfo) -> BasicCredentials | None:
     return user_basic(request.headers.get("Authorization"), request.route.app_key)
 
 
-def _sets_password(request: RequestInfo) -> bool:
-    try:
-        body = request.json
-    except BodyDecodeError:
-        return False
-    return isinstance(body, dict) and "password" in body
-
-
-async def _changed_username(request: RequestInfo, response: ResponseInfo) -> str | None:
-    """Whose password changed: the saved user's name, else the request's, else its Basic user."""
-    try:
-        await response.load()
-        saved = response.json
-    except (KinveyError, BodyDecodeError):
-        saved = None
-    for document in (saved, request.json):
-        if isinstance(document, dict) and isinstance(document.get("username"), str):
-            return str(document["username"])
-    credentials = _user_credentials(request)
-    return credentials.username if credentials else None
-
-
 def _has_user_basic(request: RequestInfo) -> bool:
     """Not app/master secret Basic, a session, or no credentials: an end user's password."""
     return _user_credentials(request) is not None
@@ -72,26 +50,26 @@ class BasicUserAuthRefused(VersionChange):
     in for a session token. For older clients (v0 apps use Basic on every call, and their
     "login" is `GET /user/:appKey/_me`) the gateway logs the user in upstream once, with the app
     secret from its config, and sends `Authorization: Kinvey <token>` instead. Tokens are cached
-    per credential pair under a keyed hash (never the password), bounded in size and age,
-    dropped on a 401 from the upstream and the login retried once. Wrong credentials get the
-    login's `401 InvalidCredentials`. A v6 client on an older upstream gets `401
-    InvalidCredentials` for user Basic auth, as v6 answers.
+    per credential pair under a keyed hash (never the password), bounded in size and age
+    (`auth.token_cache_ttl_seconds`), dropped on any 401 from the upstream (the login retried
+    once when the session itself was refused), and every session of a user is dropped when
+    that user is saved (`PUT /user/:appKey/:id`, e.g. a password change) through the gateway
+    by any client version. Wrong credentials get the login's `401 InvalidCredentials`. A v6
+    client on an older upstream gets `401 InvalidCredentials` for user Basic auth, as v6
+    answers.
     """
 
     introduced_in = 6
 
-    @older.around("PUT", routes={"user.entity"}, reads_body=True, when=_sets_password)
-    async def forget_sessions_after_password_change(
+    @older.around("PUT", routes={"user.entity"})
+    async def end_cached_sessions_of_a_saved_user(
         request: RequestInfo, call_next: Next
     ) -> ResponseInfo:
         response = await call_next(request)
-        if 200 <= response.status < 300:
-            # The old password must stop working through the gateway at once, whatever
-            # credentials changed it, even if the upstream keeps the sessions it was exchanged for.
-            username = await _changed_username(request, response)
-            if username:
-                cache = request.context.service(TokenCache)
-                cache.discard_user(request.route.app_key or "", username)
+        # The old password (or name) must stop working through the gateway at once, whatever
+        # credentials changed it, even if the upstream keeps the sessions it was exchanged for.
+        cache = request.context.service(TokenCache)
+        end_sessions_after_user_save(cache, request.method, request.route, response.status)
         return response
 
     @older.around(routes={ANY_ROUTE}, when=_has_user_basic)
@@ -111,7 +89,9 @@ class BasicUserAuthRefused(VersionChange):
         )
 
 
-def _cache_key(cache: TokenCache, request: RequestInfo, credentials: BasicCredentials) -> bytes:
+def _cache_key(
+    cache: TokenCache, request: RequestInfo, credentials: BasicCredentials
+) -> SessionKey:
     return cache.key(request.route.app_key or "", credentials.username, credentials.password)
 
 
@@ -143,11 +123,12 @@ async def _serve_with_session(
         return answer_from(answer)
     token = answer.token
     response = await call_next(_with_session(request, token))
-    if response.status == 401 and await _session_refused(response):
+    if response.status == 401:
+        # Any 401 for a call made with a cached session drops it: the next call logs in again.
         cache.forget(key, token)
-        if not _replayable(request):
+        if not _replayable(request) or not await _session_refused(response):
             # A streamed upload was consumed by the first attempt: the client gets this 401 and
-            # its own retry gets a fresh session (the refused token is gone from the cache).
+            # its own retry gets a fresh session. InsufficientCredentials is about this call.
             return response
         answer = await obtain()
         if answer.token is None:

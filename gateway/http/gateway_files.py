@@ -4,8 +4,9 @@
   storage upload URL with the headers it requires added; the storage's answer is relayed.
 - ``DELETE`` with a removal ticket: the file is deleted with the Files API
   (``DELETE /blob/:appKey/:name``) as a v3 client would, through every version change from v3
-  to the upstream's pin (e.g. v6's Basic-to-session exchange), and the old client gets the
-  old storage's ``204`` or the error in its own shape.
+  to the upstream's pin, authorized with the app key and app secret from the gateway's config
+  (the URL carries no credentials), and the old client gets the old storage's ``204`` or the
+  error in its own shape.
 
 A token that is forged, altered, expired or used with another method is refused with ``403
 InsufficientCredentials`` (structured body: the client's version is sealed in the token, so
@@ -28,6 +29,7 @@ from gateway.http.jsonbody import BodyDecodeError, decode_json, encode_json
 from gateway.http.streaming import relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 from gateway.kinvey import routes
+from gateway.kinvey.auth import basic_header
 from gateway.kinvey.errors import KinveyError, is_error_body, to_v0_error_body
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
 from gateway.kinvey.signing import SignatureRefused, UrlSigner
@@ -126,12 +128,15 @@ class GatewayFiles:
         pin = (app.upstream_api_version if app else None) or self.settings.upstream_api_version
         base_url: str = (app.upstream_url if app else None) or self.settings["upstream.url"]
         public_base = self.settings["public_base_url"] or f"{request.scheme}://{request.host}"
+        if app is None or not app.app_secret:  # removed from the config since it was issued
+            error = KinveyError("KinveyInternalErrorStop", debug="no app secret for this app")
+            return await self._error(request, exchange, error, ticket.client_version)
         context = ExchangeContext(
             self.settings, app, public_base, self.services, self.metrics, exchange.applied
         )
         headers: CIMultiDict[str] = CIMultiDict()
-        if ticket.authorization:
-            headers["Authorization"] = ticket.authorization
+        # The URL holds no credentials of the client's: the app's own delete the file.
+        headers["Authorization"] = basic_header(ticket.app_key, app.app_secret)
         info = RequestInfo(
             method="DELETE",
             raw_path=ticket.upstream_path,

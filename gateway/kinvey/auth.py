@@ -1,27 +1,14 @@
-"""Basic credentials, Kinvey login answers, and the Basic→session token cache.
+"""Basic credentials and Kinvey login answers.
 
 API v6 refuses ``Authorization: Basic base64(username:password)`` with user credentials, so
-the gateway logs old clients in once and sends their calls with ``Kinvey <token>``. The
-tokens live in a :class:`TokenCache` keyed by a keyed hash (HMAC-SHA256 under a random key
-made when the process starts) of app key, username and password: the password is never stored,
-and a key cannot be recomputed from a leaked cache or log. Entries expire after a TTL and the
-least recently used go first when the cache is full. Concurrent logins with the same
-credentials share one upstream login (one in-flight task per key).
-
-Everything here except :meth:`TokenCache.obtain` (which awaits a caller's login) is pure.
+the gateway logs old clients in once and sends their calls with ``Kinvey <token>``; the
+sessions it gets are kept by ``session_cache.TokenCache``. Pure.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import hashlib
-import hmac
-import secrets
-import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -87,6 +74,15 @@ def session_token_of(login_answer: Any) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
+def user_id_of(login_answer: Any) -> str | None:
+    """The ``_id`` of the user a login answer is for: v6 wrapped or a bare user document."""
+    if not isinstance(login_answer, dict):
+        return None
+    user = login_answer.get("user", login_answer)
+    user_id = user.get("_id") if isinstance(user, dict) else None
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
 def with_authtoken(user: dict[str, Any], token: str) -> dict[str, Any]:
     """A copy of a user document whose ``_kmd.authtoken`` is ``token``."""
     kmd = user.get("_kmd")
@@ -111,107 +107,7 @@ class LoginAnswer:
 
     result: LoginResult
     token: str | None = field(default=None, repr=False)
+    user_id: str | None = None  # whose session it is: password changes end it by user id
     status: int = 0
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = field(default=b"", repr=False)
-
-
-Login = Callable[[], Awaitable[LoginAnswer]]
-
-
-class TokenCache:
-    """Session tokens per credential pair: bounded LRU with a TTL, logins coalesced per key."""
-
-    def __init__(
-        self,
-        max_entries: int,
-        ttl_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if max_entries < 1 or ttl_seconds <= 0:
-            raise ValueError("a token cache needs at least one entry and a positive TTL")
-        self.max_entries = max_entries
-        self.ttl_seconds = ttl_seconds
-        self._clock = clock
-        self._hash_key = secrets.token_bytes(32)
-        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._in_flight: dict[bytes, asyncio.Task[LoginAnswer]] = {}
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def _digest(self, *parts: str) -> bytes:
-        message = bytearray()
-        for part in parts:
-            encoded = part.encode("utf-8")
-            # Length prefixes: ("ab", "c") and ("a", "bc") must never share a key.
-            message += len(encoded).to_bytes(4, "big") + encoded
-        return hmac.new(self._hash_key, bytes(message), hashlib.sha256).digest()
-
-    def key(self, app_key: str, username: str, password: str) -> bytes:
-        """The user's digest, then the credential pair's: a user's keys share a prefix."""
-        return self._digest(app_key, username) + self._digest(app_key, username, password)
-
-    def cached(self, key: bytes) -> str | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        token, expires_at = entry
-        if expires_at <= self._clock():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return token
-
-    def store(self, key: bytes, token: str) -> None:
-        self._entries[key] = (token, self._clock() + self.ttl_seconds)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-    def forget(self, key: bytes, token: str) -> None:
-        """Drop a token the upstream refused, unless a newer login has replaced it already."""
-        entry = self._entries.get(key)
-        if entry is not None and hmac.compare_digest(entry[0], token):
-            del self._entries[key]
-
-    def discard_user(self, app_key: str, username: str) -> int:
-        """Drop every token of a user (their password changed); returns how many."""
-        prefix = self._digest(app_key, username)
-        stale = [key for key in self._entries if key.startswith(prefix)]
-        for key in stale:
-            del self._entries[key]
-        return len(stale)
-
-    async def obtain(self, key: bytes, login: Login) -> tuple[LoginAnswer, bool]:
-        """A token for ``key``: cached, from a login already running, or from ``login()``.
-
-        Returns the answer and whether it came without a login of this caller's own. The login
-        runs as its own task, so a caller cancelled mid-way (its client went away) neither
-        cancels the login for the others waiting on it nor loses the token it brings.
-        """
-        token = self.cached(key)
-        if token is not None:
-            return LoginAnswer("ok", token), True
-        task = self._in_flight.get(key)
-        joined = task is not None
-        if task is None:
-            task = asyncio.ensure_future(self._login(key, login))
-            task.add_done_callback(_consume_exception)
-            self._in_flight[key] = task
-        return await asyncio.shield(task), joined
-
-    async def _login(self, key: bytes, login: Login) -> LoginAnswer:
-        try:
-            answer = await login()
-            if answer.result == "ok" and answer.token:
-                self.store(key, answer.token)
-            return answer
-        finally:
-            self._in_flight.pop(key, None)
-
-
-def _consume_exception(task: asyncio.Task[LoginAnswer]) -> None:
-    # A login that failed after every waiter went away must not log "never retrieved".
-    if not task.cancelled():
-        task.exception()

@@ -2,10 +2,14 @@
 
 - an **upload ticket** (``PUT``): the storage upload URL and the headers it requires, which a
   pre-v3 client cannot send; the gateway adds them and streams the client's bytes on;
-- a **removal ticket** (``DELETE``): the file to delete with the Files API and the client's
-  credentials, because the old API's remove URL needed none.
+- a **removal ticket** (``DELETE``): the file to delete with the Files API. The old API's
+  remove URL needed no credentials and the client sends none; the ticket carries none either
+  (a URL is logged, cached and shared far more than a header), so the gateway deletes with
+  the app's own credentials from its config.
 
-Both are sealed with ``signing.UrlSigner`` (encrypted, bound to the method, expiring). Pure.
+Neither holds anything the client did not hold in that URL's place under the old API (the
+storage's own signed upload URL, a file name). Both are sealed with ``signing.UrlSigner``
+(AES-GCM, bound to the method, expiring). Pure.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ class RemovalTicket:
     app_key: str
     name: str
     upstream_path: str  # the Files API path, e.g. /blob/<appKey>/<name> as the client spelled it
-    authorization: str | None
     client_version: int
 
 
@@ -47,7 +50,7 @@ def upload_url(signer: UrlSigner, public_base_url: str, ticket: UploadTicket) ->
 
 
 def removal_url(signer: UrlSigner, public_base_url: str, ticket: RemovalTicket) -> str:
-    data = {"path": ticket.upstream_path, "auth": ticket.authorization}
+    data = {"path": ticket.upstream_path}
     return _url(signer, public_base_url, "DELETE", _REMOVAL, ticket, data)
 
 
@@ -98,10 +101,7 @@ def _upload_ticket(action: SealedAction, app_key: str, name: str) -> UploadTicke
 
 
 def _removal_ticket(action: SealedAction, app_key: str, name: str) -> RemovalTicket:
-    auth = action.data["auth"]
-    if auth is not None and not isinstance(auth, str):
-        raise TypeError("authorization")
-    return RemovalTicket(app_key, name, _str(action.data["path"]), auth, _int(action.data["v"]))
+    return RemovalTicket(app_key, name, _str(action.data["path"]), _int(action.data["v"]))
 
 
 def _str(value: Any) -> str:

@@ -1,39 +1,45 @@
-"""Signed, encrypted, expiring tokens for the URLs the gateway hands out (``/_gateway/...``).
+"""Sealed, expiring tokens for the URLs the gateway hands out (``/_gateway/...``).
 
-A token seals one action: the HTTP method it may be used with, a target (what it acts on),
-an expiry and a small JSON payload. Payloads can be sensitive (a client's Authorization
-header, a storage upload URL), so they are encrypted, not only signed, with the standard
-library alone:
+A token seals one action: the HTTP method it may be used with, a target (what it acts on), an
+expiry and a small JSON payload, encrypted and authenticated with AES-256-GCM (``cryptography``)
+so nobody can read or alter it::
 
-    token = base64url( format byte | nonce (16) | ciphertext | tag (32) )
-    ciphertext = plaintext XOR HMAC-SHA256(enc_key, nonce | counter) blocks   (CTR keystream)
-    tag = HMAC-SHA256(mac_key, format byte | nonce | ciphertext)             (encrypt-then-MAC)
+    token = base64url( format 0x02 | key id (4) | nonce (12) | AES-GCM ciphertext + tag (16) )
+    AES-GCM key = HKDF-SHA256(secret, info="kinvey-gateway url token key v2", 32 bytes)
+    key id      = HKDF-SHA256(secret, info="kinvey-gateway url token key id v2", 4 bytes)
+    associated data = format | key id;   plaintext = JSON [method, target, expires_at, data]
 
-``enc_key`` and ``mac_key`` are derived from the configured secret with HMAC, so one secret
-serves both without reuse. The nonce is random per token, so sealing the same action twice
-gives unrelated tokens. ``open`` checks the tag (constant time) before anything else is read:
-a forged or altered token is refused without a hint of why; an authentic one is refused when
-expired or used with another method. Pure: no I/O besides ``os.urandom``.
+Keys are derived from the configured secrets, so replicas that share a secret share its key
+and key id. The key id lets the secret be rotated: the current secret seals, and any previous
+secret still opens the URLs it sealed until they expire (keep it configured for one URL
+lifetime after a rotation). Nonces are random (96 bits): sealing the same action twice gives
+unrelated tokens. A forged, altered, truncated or unknown-key token is refused without a hint
+of why; an authentic one is refused when expired or used with another method. Pure: no I/O
+besides the random nonce.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-_FORMAT = b"\x01"
-_NONCE_BYTES = 16
-_TAG_BYTES = 32
-_BLOCK = hashlib.sha256().digest_size
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+FORMAT = b"\x02"
+KEY_ID_BYTES = 4
+NONCE_BYTES = 12
+TAG_BYTES = 16
+_HEADER_BYTES = len(FORMAT) + KEY_ID_BYTES + NONCE_BYTES
 MAX_TOKEN_CHARS = 16384  # the default request-line limit; bounds the work a hostile token costs
 
 RefusalReason = Literal["invalid", "expired", "wrong_method"]
@@ -55,19 +61,42 @@ class SealedAction:
     data: Mapping[str, Any]
 
 
+def _derive(secret: bytes, info: bytes, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret)
+
+
+def key_id_of(secret: bytes) -> bytes:
+    return _derive(secret, b"kinvey-gateway url token key id v2", KEY_ID_BYTES)
+
+
+def aead_of(secret: bytes) -> AESGCM:
+    return AESGCM(_derive(secret, b"kinvey-gateway url token key v2", 32))
+
+
 class UrlSigner:
+    """Seals with ``secret``; opens what ``secret`` or any of ``previous`` sealed."""
+
     def __init__(
         self,
         secret: bytes,
         ttl_seconds: float,
         clock: Callable[[], float] = time.time,
+        previous: Iterable[bytes] = (),
+        nonces: Callable[[], bytes] = lambda: os.urandom(NONCE_BYTES),
     ) -> None:
-        if not secret:
-            raise ValueError("the URL signing secret must not be empty")
-        self._enc_key = hmac.digest(secret, b"kinvey-gateway url encryption key", "sha256")
-        self._mac_key = hmac.digest(secret, b"kinvey-gateway url authentication key", "sha256")
+        secrets = list(dict.fromkeys([secret, *previous]))  # the current one first, once
+        if not all(secrets):
+            raise ValueError("a URL signing secret must not be empty")
+        self._keys: dict[bytes, AESGCM] = {}
+        for one in secrets:
+            key_id = key_id_of(one)
+            if key_id in self._keys:
+                raise ValueError("two URL signing secrets share a key id; choose another secret")
+            self._keys[key_id] = aead_of(one)
+        self._key_id = key_id_of(secret)
         self.ttl_seconds = ttl_seconds
         self._clock = clock
+        self._nonces = nonces
 
     def seal(self, method: str, target: str, data: Mapping[str, Any] | None = None) -> str:
         """A token allowing ``method`` on ``target`` until now + ttl; ``data`` stays secret."""
@@ -76,40 +105,30 @@ class UrlSigner:
             [method.upper(), target, expires_at, dict(data or {})],
             separators=(",", ":"),
         ).encode()
-        nonce = os.urandom(_NONCE_BYTES)
-        ciphertext = _xor(plaintext, self._keystream(nonce, len(plaintext)))
-        tag = self._tag(nonce, ciphertext)
-        return _encode(_FORMAT + nonce + ciphertext + tag)
+        nonce = self._nonces()
+        if len(nonce) != NONCE_BYTES:
+            raise ValueError("an AES-GCM nonce is 12 bytes")
+        header = FORMAT + self._key_id + nonce
+        sealed = self._keys[self._key_id].encrypt(nonce, plaintext, header[:-NONCE_BYTES])
+        return _encode(header + sealed)
 
     def open(self, token: str, method: str) -> SealedAction:
         """The sealed action, if ``token`` is authentic, unexpired and meant for ``method``."""
         raw = _decode(token)
-        nonce = raw[1 : 1 + _NONCE_BYTES]
-        ciphertext, tag = raw[1 + _NONCE_BYTES : -_TAG_BYTES], raw[-_TAG_BYTES:]
-        if raw[:1] != _FORMAT or not hmac.compare_digest(tag, self._tag(nonce, ciphertext)):
+        key_id, nonce = raw[1 : 1 + KEY_ID_BYTES], raw[1 + KEY_ID_BYTES : _HEADER_BYTES]
+        aead = self._keys.get(key_id)
+        if raw[:1] != FORMAT or aead is None:
             raise SignatureRefused("invalid")
-        action = _parse(_xor(ciphertext, self._keystream(nonce, len(ciphertext))))
+        try:
+            plaintext = aead.decrypt(nonce, raw[_HEADER_BYTES:], raw[: 1 + KEY_ID_BYTES])
+        except InvalidTag:
+            raise SignatureRefused("invalid") from None
+        action = _parse(plaintext)
         if self._clock() >= action.expires_at:
             raise SignatureRefused("expired")
         if action.method != method.upper():
             raise SignatureRefused("wrong_method")
         return action
-
-    def _keystream(self, nonce: bytes, length: int) -> bytes:
-        blocks = (
-            hmac.digest(self._enc_key, nonce + counter.to_bytes(4, "big"), "sha256")
-            for counter in range(-(-length // _BLOCK))
-        )
-        return b"".join(blocks)[:length]
-
-    def _tag(self, nonce: bytes, ciphertext: bytes) -> bytes:
-        return hmac.digest(self._mac_key, _FORMAT + nonce + ciphertext, "sha256")
-
-
-def _xor(data: bytes, keystream: bytes) -> bytes:
-    size = len(data)
-    mixed = int.from_bytes(data, "big") ^ int.from_bytes(keystream, "big")
-    return mixed.to_bytes(size, "big")
 
 
 def _encode(raw: bytes) -> str:
@@ -125,7 +144,7 @@ def _decode(token: str) -> bytes:
         raise SignatureRefused("invalid") from None
     # The decoder skips stray characters and ignores unused trailing bits; only the one
     # canonical spelling of the bytes is ours.
-    if len(raw) <= 1 + _NONCE_BYTES + _TAG_BYTES or _encode(raw) != token:
+    if len(raw) <= _HEADER_BYTES + TAG_BYTES or _encode(raw) != token:
         raise SignatureRefused("invalid")
     return raw
 

@@ -20,7 +20,7 @@ SIGNER = UrlSigner(b"tickets-secret", 60)
 
 def test_tickets_round_trip_through_their_urls() -> None:
     upload = UploadTicket("kid", "a/b c.png", "https://s.example/u?sig=1", {"x-goog-acl": "p"}, 1)
-    removal = RemovalTicket("kid", "a.png", "/blob/kid/a.png", None, 0)
+    removal = RemovalTicket("kid", "a.png", "/blob/kid/a.png", 0)
     base = "https://gw.example/base/"
     upload_link = upload_url(SIGNER, base, upload)
     removal_link = removal_url(SIGNER, base, removal)
@@ -48,7 +48,7 @@ def test_an_authentic_token_that_is_no_file_ticket_is_refused() -> None:
     for target, data in (
         ("other:kid/a", {"app": "kid", "name": "a", "v": 0}),
         ("upload:kid/a", {"app": "kid", "name": "a"}),
-        ("remove:kid/a", {"app": "kid", "name": "a", "path": "", "auth": 1, "v": 0}),
+        ("remove:kid/a", {"app": "kid", "name": "a", "path": "", "v": 0}),
     ):
         token = SIGNER.seal("PUT", target, data)
         with pytest.raises(SignatureRefused):

@@ -14,6 +14,7 @@ import pytest
 from gateway.http.storage_probe import StorageProbe
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
 from gateway.kinvey.signing import UrlSigner
+from gateway.settings import AppPolicy, Secret
 from gateway.versioning import RequestInfo, ResponseInfo
 from gateway.versioning.context import Services
 from tests.changes.support import FakeUpstream, answering, make_request, run
@@ -179,6 +180,7 @@ async def test_download_loc_is_a_redirect_for_v0_and_v1(client: int) -> None:
 async def test_remove_loc_checks_the_file_and_deletes_nothing() -> None:
     upstream = FakeUpstream(lambda r: _metadata(r, _downloadURL=STORAGE_DOWNLOAD))
     request = _loc("remove", 0)
+    request.context.app = AppPolicy("kid", app_secret=Secret("the app's secret"))
     request.raw_path += "?_=42"
     response = await run(request, upstream)
     assert [(r.method, r.raw_path) for r in upstream.seen] == [("GET", "/blob/kid/photo.png")]
@@ -186,7 +188,14 @@ async def test_remove_loc_checks_the_file_and_deletes_nothing() -> None:
     assert uri.startswith("https://gw.example/_gateway/files/")
     assert AUTH.split()[1] not in uri
     ticket = redeem(_signer_of(request), token_of(uri[len("https://gw.example") :]), "DELETE")
-    assert ticket == RemovalTicket("kid", "photo.png", "/blob/kid/photo.png", AUTH, 0)
+    assert ticket == RemovalTicket("kid", "photo.png", "/blob/kid/photo.png", 0)
+
+
+async def test_remove_loc_needs_the_app_secret_that_will_delete_the_file() -> None:
+    upstream = FakeUpstream(lambda r: _metadata(r, _downloadURL=STORAGE_DOWNLOAD))
+    response = await run(_loc("remove", 1), upstream)  # no app configured: no secret
+    assert response.status == 500 and response.json["error"] == "KinveyInternalErrorStop"
+    assert "no app secret" in response.json["debug"]
 
 
 @pytest.mark.parametrize("kind", ["upload", "download", "remove"])

@@ -131,7 +131,7 @@ async def test_forged_altered_misused_and_expired_urls_are_refused(
     gateway = await start_gateway_on_emulator(6)
     name, remove = await _uploaded_file(gateway.url, "keep.txt")
     base = gateway.url
-    ticket = RemovalTicket(APP_KEY, name, f"/blob/{APP_KEY}/{name}", MASTER_AUTH, 2)
+    ticket = RemovalTicket(APP_KEY, name, f"/blob/{APP_KEY}/{name}", 2)
     expired = removal_url(UrlSigner(SIGNING_SECRET, 60, lambda: time.time() - 3600), base, ticket)
     forged = removal_url(UrlSigner(b"another secret", 60), base, ticket)
     attempts = [("DELETE", uri) for uri in [*_altered(remove), forged, expired]]

@@ -141,7 +141,7 @@ async def test_an_expired_session_is_dropped_and_the_call_retried_once_after_a_n
     assert harness.metrics.auth[-1] == ("basic_to_session", "ok", "miss")
 
 
-async def test_insufficient_credentials_are_not_a_reason_to_log_in_again() -> None:
+async def test_insufficient_credentials_drop_the_session_but_are_not_retried() -> None:
     harness, kinvey = Harness(), ScriptedKinvey()
     await harness.run(_user_request(harness), kinvey)
     kinvey.sessions.clear()
@@ -149,6 +149,8 @@ async def test_insufficient_credentials_are_not_a_reason_to_log_in_again() -> No
     response = await harness.run(_user_request(harness), kinvey)
     assert response.status == 401 and response.json["error"] == "InsufficientCredentials"
     assert [seen.raw_path for seen in harness.seen] == [LOGIN, BOOKS, BOOKS]
+    await harness.run(_user_request(harness), kinvey)  # any 401 dropped the cached session
+    assert [seen.raw_path for seen in harness.seen[3:]] == [LOGIN, BOOKS]
 
 
 async def test_a_streamed_upload_is_not_replayed_but_its_refused_token_is_dropped() -> None:
