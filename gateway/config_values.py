@@ -117,3 +117,26 @@ def as_optional_path(raw: Any) -> str | None:
 def split_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]"), int(port)
+
+
+def as_ratio(raw: Any) -> float:
+    value = float(_number(raw, float))
+    if not 0 <= value <= 1:
+        raise ValueError(f"expected a ratio from 0 to 1, got {value}")
+    return value
+
+
+def as_name_set(allowed: frozenset[str]) -> Callable[[Any], frozenset[str]]:
+    """A comma-separated (or YAML list) set of names, each one of ``allowed``."""
+
+    def cast(raw: Any) -> frozenset[str]:
+        items = raw if isinstance(raw, list) else _text(raw).split(",")
+        names = frozenset(_text(item).strip() for item in items if _text(item).strip())
+        unknown = sorted(names - allowed)
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} not allowed; choose from {', '.join(sorted(allowed))}"
+            )
+        return names
+
+    return cast

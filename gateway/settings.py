@@ -47,6 +47,7 @@ class AppPolicy:
     app_secret: Secret | None = None
     upstream_url: str | None = None
     upstream_api_version: int | None = None
+    shadow_upstream_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,7 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
             "app_secret": "***" if app.app_secret else None,
             "upstream_url": app.upstream_url,
             "upstream_api_version": app.upstream_api_version,
+            "shadow_upstream_url": app.shadow_upstream_url,
         }
         for key, app in sorted(settings.apps.items())
     }
