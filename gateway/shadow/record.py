@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gateway.observability.labels import api_version_label, route_label
 from gateway.shadow.compare import Json
@@ -45,7 +45,12 @@ class Sample:
 
 class ShadowRecorder:
     def __init__(
-        self, registry: CollectorRegistry | None, *, ring_size: int, show_values: bool
+        self,
+        registry: CollectorRegistry | None,
+        *,
+        candidate_pin: int,
+        ring_size: int,
+        show_values: bool,
     ) -> None:
         self.show_values = show_values
         self.samples: deque[Sample] = deque(maxlen=ring_size)
@@ -64,6 +69,11 @@ class ShadowRecorder:
             ("route", "api_version", "field"),
             registry=registry,
         )
+        Gauge(
+            "kgw_shadow_candidate_api_version",
+            "The candidate pin shadow comparison asks at (absent when shadow is off).",
+            registry=registry,
+        ).set(candidate_pin)
 
     def counted(self, route: str, client_version: int, result: str) -> None:
         labels = (route_label(route), api_version_label(client_version), result)
