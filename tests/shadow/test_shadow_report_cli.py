@@ -38,7 +38,9 @@ async def test_the_report_names_the_differing_clients_and_fields(
     for version in (5, 6):
         client = KinveyClient(gateway.url, version, f"Kinvey {token}")
         created = await client.call("POST", f"/appdata/{APP_KEY}/rep", body={"title": "t"})
-        assert (await client.call("GET", f"/appdata/{APP_KEY}/rep/{created.json['_id']}")).status == 200
+        assert (
+            await client.call("GET", f"/appdata/{APP_KEY}/rep/{created.json['_id']}")
+        ).status == 200
     await _settled(gateway, 2)
     status, out = await _report(gateway.admin_url)
     assert status == 0, out
