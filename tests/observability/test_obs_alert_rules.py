@@ -19,6 +19,7 @@ EXPECTED_ALERTS = {
     "KinveyGatewayTranslationErrors",
     "KinveyGatewayHighAddedLatency",
     "KinveyGatewayRetiredApiVersionReturned",
+    "KinveyGatewayShadowDifferences",
 }
 
 
