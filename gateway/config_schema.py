@@ -16,7 +16,7 @@ from gateway.config_values import (
     as_bool,
     as_choice,
     as_int,
-    as_name_set,
+    as_name_list,
     as_optional_path,
     as_optional_str,
     as_optional_url,
@@ -169,8 +169,8 @@ FIELDS: tuple[Field, ...] = (
     Field("shadow.max_concurrency", as_int(1, 1000), 4, "shadow comparisons at once; more skip"),
     Field(
         "shadow.routes",
-        as_name_set(READ_ROUTES),
-        READ_ROUTES,
+        as_name_list(READ_ROUTES),
+        ",".join(sorted(READ_ROUTES)),
         "routes compared (comma-separated; reads only)",
     ),
     Field(

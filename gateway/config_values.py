@@ -126,17 +126,17 @@ def as_ratio(raw: Any) -> float:
     return value
 
 
-def as_name_set(allowed: frozenset[str]) -> Callable[[Any], frozenset[str]]:
-    """A comma-separated (or YAML list) set of names, each one of ``allowed``."""
+def as_name_list(allowed: frozenset[str]) -> Callable[[Any], str]:
+    """Names from ``allowed``, comma-separated (or a YAML list); kept as one sorted string so
+    that it prints, documents and compares like every other scalar setting."""
 
-    def cast(raw: Any) -> frozenset[str]:
+    def cast(raw: Any) -> str:
         items = raw if isinstance(raw, list) else _text(raw).split(",")
-        names = frozenset(_text(item).strip() for item in items if _text(item).strip())
+        names = {_text(item).strip() for item in items} - {""}
         unknown = sorted(names - allowed)
         if unknown:
-            raise ValueError(
-                f"{', '.join(unknown)} not allowed; choose from {', '.join(sorted(allowed))}"
-            )
-        return names
+            choices = ", ".join(sorted(allowed))
+            raise ValueError(f"{', '.join(unknown)} not allowed; choose from {choices}")
+        return ",".join(sorted(names))
 
     return cast

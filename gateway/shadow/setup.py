@@ -21,7 +21,7 @@ def shadow_config(settings: Settings) -> ShadowConfig | None:
         candidate_pin=int(candidate),
         sample_ratio=float(settings["shadow.sample_ratio"]),
         max_concurrency=int(settings["shadow.max_concurrency"]),
-        routes=frozenset(settings["shadow.routes"]),
+        routes=frozenset(str(settings["shadow.routes"]).split(",")) - {""},
         max_body_bytes=int(settings["shadow.max_body_bytes"]),
         calls_per_second=float(settings["shadow.max_calls_per_second"]),
         timeout_seconds=float(settings["shadow.timeout_seconds"]),
