@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import nginx_conf
-from bench.cases import GATEWAY_NO_METRICS, NGINX, PLAIN
+from bench.cases import GATEWAY_NO_METRICS, NGINX, PLAIN, SHADOW_SAMPLE_RATIOS
 from bench.procs import Proc, ProcessSet, free_port, process_tree, wait_ready
 
 LOAD_CPU = 0
@@ -96,6 +96,12 @@ def start_gateway(
     if name == GATEWAY_NO_METRICS:
         env["KINVEY_GATEWAY_METRICS_ENABLED"] = "false"
         env["KINVEY_GATEWAY_LOGGING_ACCESS_LOG"] = "false"  # the target: metrics + logging off
+    if name in SHADOW_SAMPLE_RATIOS:
+        # Every sampled read is compared (a budget far above the request rate): the worst case.
+        env["KINVEY_GATEWAY_SHADOW_CANDIDATE_API_VERSION"] = "5"
+        env["KINVEY_GATEWAY_SHADOW_SAMPLE_RATIO"] = SHADOW_SAMPLE_RATIOS[name]
+        env["KINVEY_GATEWAY_SHADOW_MAX_CALLS_PER_SECOND"] = "1000000"
+        env["KINVEY_GATEWAY_SHADOW_MAX_CONCURRENCY"] = "16"
     proc = ps.spawn(name, argv, log_path=workdir / f"{name}.log", cpu=cpu, env=env, cwd=REPO)
     running = Running(name, f"http://127.0.0.1:{port}", proc)
     running.admin_url = f"http://127.0.0.1:{admin_port}"
