@@ -160,9 +160,9 @@ class Gateway:
         exchange.client_version = version
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
         replay: Replay | None = None
-        if self.shadow is not None and self.shadow.samples(request.method, match.name):
+        if self.shadow is not None and self.shadow.samples(request.method, match.name, version):
             replay = await shadow_bridge.replay_of(
-                self.shadow, request, match, raw_path, version, pin, base_url
+                self.shadow, request, match, raw_path, version, pin, base_url, self.body_timeout
             )
             if replay is not None and replay.body is not None:
                 stream = None  # read once, for both the upstream and the shadow calls

@@ -42,6 +42,7 @@ async def replay_of(
     version: int,
     pin: int,
     base_url: str,
+    body_timeout: float,
 ) -> Replay | None:
     """The sampled request, with its body read (it is small: only a ``_group`` read has one);
     None, counted as skipped, when the body is larger than a shadow comparison takes."""
@@ -53,8 +54,9 @@ async def replay_of(
             shadow.skipped(match.name, version)
             return None
         try:
-            body = await read_bounded(client_body(request.content, 60.0), length, limit)
-        except BodyTooLarge:  # pragma: no cover - the length was checked above
+            body = await read_bounded(client_body(request.content, body_timeout), length, limit)
+        except BodyTooLarge:  # the body outgrew its own Content-Length: not a sample
+            shadow.skipped(match.name, version)
             return None
     headers = CIMultiDict(request.headers)
     return Replay(request.method, raw_path, match, headers, body, version, pin, base_url, request)

@@ -92,28 +92,34 @@ class ShadowRunner:
         self._tokens = config.calls_per_second
         self._refilled = time.monotonic()
 
-    def samples(self, method: str, route: str) -> bool:
-        """Whether to shadow this request (cheap: called on every request while enabled)."""
+    def samples(self, method: str, route: str, client_version: int) -> bool:
+        """Whether to shadow this request: sampled, and a slot and the upstream budget free
+        now, so that nothing is copied for a sample that could not run (``skipped`` is counted
+        then). Cheap: called on every request while shadow comparison is on."""
         if route not in self.config.routes or not is_read(method, route):
             return False
-        return self._chance() < self.config.sample_ratio
+        if self._chance() >= self.config.sample_ratio:
+            return False
+        if self._full() or not self._take_budget(2):
+            self.recorder.counted(route, client_version, "skipped")
+            return False
+        return True
 
     def submit(self, replay: Replay, primary: Captured) -> None:
-        """Compare in the background, or count ``skipped`` when it cannot run now."""
-        route = replay.route.name
-        if (
-            len(self._tasks) >= self.config.max_concurrency
-            or self._overloaded()
-            or not self._take_budget(2)
-        ):
-            self.recorder.counted(route, replay.client_version, "skipped")
+        """Compare in the background (or skip: the slots may have filled while it was answered)."""
+        if self._full():
+            self.recorder.counted(replay.route.name, replay.client_version, "skipped")
             return
         task = asyncio.get_running_loop().create_task(self._compare(replay, primary))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def skipped(self, replay_route: str, client_version: int) -> None:
-        self.recorder.counted(replay_route, client_version, "skipped")
+    def skipped(self, route: str, client_version: int) -> None:
+        """A sample that cannot be compared after all (its answer was too large)."""
+        self.recorder.counted(route, client_version, "skipped")
+
+    def _full(self) -> bool:
+        return len(self._tasks) >= self.config.max_concurrency or self._overloaded()
 
     def _take_budget(self, calls: int) -> bool:
         now = time.monotonic()
