@@ -14,8 +14,12 @@ NGINX = "nginx"
 PLAIN = "plain"
 GATEWAY = "gateway"
 GATEWAY_NO_METRICS = "gateway-nometrics"
-ALL_TARGETS = (NGINX, PLAIN, GATEWAY, GATEWAY_NO_METRICS)
-GATEWAYS = (GATEWAY, GATEWAY_NO_METRICS)
+# The gateway with shadow comparison on (candidate pin 5) for 10% / 100% of the reads.
+GATEWAY_SHADOW_10 = "gateway-shadow10"
+GATEWAY_SHADOW_100 = "gateway-shadow100"
+SHADOW_SAMPLE_RATIOS = {GATEWAY_SHADOW_10: "0.1", GATEWAY_SHADOW_100: "1.0"}
+ALL_TARGETS = (NGINX, PLAIN, GATEWAY, GATEWAY_NO_METRICS, GATEWAY_SHADOW_10, GATEWAY_SHADOW_100)
+GATEWAYS = (GATEWAY, GATEWAY_NO_METRICS, GATEWAY_SHADOW_10, GATEWAY_SHADOW_100)
 # Targets that cannot add X-Kinvey-Content-Type: their client sends it already, so they
 # are measured proxying the already-correct request (the cost the gateway adds is the ratio).
 NON_TRANSLATING_REQUESTS = (NGINX, PLAIN)
@@ -61,7 +65,7 @@ CASES: tuple[Case, ...] = (
         "GET",
         fx.ENTITY_PATH,
         _client(6),
-        targets=(NGINX, PLAIN, GATEWAY, GATEWAY_NO_METRICS),
+        targets=(NGINX, PLAIN, GATEWAY, GATEWAY_NO_METRICS, GATEWAY_SHADOW_10, GATEWAY_SHADOW_100),
     ),
     Case(
         "post-1k",
@@ -118,6 +122,7 @@ CASES: tuple[Case, ...] = (
         fx.ENTITY_PATH,
         _client(6),
         connections=50,
+        targets=(NGINX, PLAIN, GATEWAY, GATEWAY_SHADOW_10, GATEWAY_SHADOW_100),
     ),
 )
 

@@ -43,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--nice", type=int, default=-10, help="niceness of started processes (-10; 0 = off)"
     )
     parser.add_argument("--keep-workdir", action="store_true", help="keep configs and logs")
+    parser.add_argument(
+        "--shadow-budget",
+        type=float,
+        default=None,
+        help="shadow.max_calls_per_second of the gateway-shadow targets (default: the setting's)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.cases.split(",")) - set(CASES_BY_NAME)
     unknown |= set(args.targets.split(",")) - set(ALL_TARGETS)
@@ -115,7 +121,9 @@ class Bench:
                 elif name == PLAIN:
                     self.running[name] = targets.start_plain(self.ps, self.workdir, url)
                 else:
-                    self.running[name] = targets.start_gateway(self.ps, self.workdir, url, name)
+                    self.running[name] = targets.start_gateway(
+                        self.ps, self.workdir, url, name, shadow_budget=self.args.shadow_budget
+                    )
             except ProcessFailed as exc:
                 self._drop(name, exc)
 

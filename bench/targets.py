@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import nginx_conf
-from bench.cases import GATEWAY_NO_METRICS, NGINX, PLAIN
+from bench.cases import GATEWAY_NO_METRICS, NGINX, PLAIN, SHADOW_SAMPLE_RATIOS
 from bench.procs import Proc, ProcessSet, free_port, process_tree, wait_ready
 
 LOAD_CPU = 0
@@ -86,7 +86,13 @@ def gateway_missing_reason() -> str | None:
 
 
 def start_gateway(
-    ps: ProcessSet, workdir: Path, upstream_url: str, name: str, *, cpu: int | None = PROXY_CPU
+    ps: ProcessSet,
+    workdir: Path,
+    upstream_url: str,
+    name: str,
+    *,
+    cpu: int | None = PROXY_CPU,
+    shadow_budget: float | None = None,
 ) -> Running:
     port, admin_port = free_port(), free_port()
     argv = [*gateway_command(), "serve", "--upstream", upstream_url]
@@ -96,6 +102,12 @@ def start_gateway(
     if name == GATEWAY_NO_METRICS:
         env["KINVEY_GATEWAY_METRICS_ENABLED"] = "false"
         env["KINVEY_GATEWAY_LOGGING_ACCESS_LOG"] = "false"  # the target: metrics + logging off
+    if name in SHADOW_SAMPLE_RATIOS:
+        # The default concurrency; the default upstream budget unless the run names another.
+        env["KINVEY_GATEWAY_SHADOW_CANDIDATE_API_VERSION"] = "5"
+        env["KINVEY_GATEWAY_SHADOW_SAMPLE_RATIO"] = SHADOW_SAMPLE_RATIOS[name]
+        if shadow_budget is not None:
+            env["KINVEY_GATEWAY_SHADOW_MAX_CALLS_PER_SECOND"] = str(shadow_budget)
     proc = ps.spawn(name, argv, log_path=workdir / f"{name}.log", cpu=cpu, env=env, cwd=REPO)
     running = Running(name, f"http://127.0.0.1:{port}", proc)
     running.admin_url = f"http://127.0.0.1:{admin_port}"

@@ -31,6 +31,7 @@ from gateway.observability.metrics import Metrics, NullMetrics
 from gateway.proxy import Gateway
 from gateway.services import build_services
 from gateway.settings import Settings
+from gateway.shadow.setup import add_shadow_route, attach_shadow
 
 log = logging.getLogger("gateway")
 
@@ -79,6 +80,8 @@ class GatewayRuntime:
             services,
             local_handlers,
         )
+        metrics_registry = self.registry if settings["metrics.enabled"] else None
+        self.shadow = attach_shadow(self.gateway, settings, metrics_registry)
         self.listener_tls = listener_context(settings)
         self.ready = [False]
         self.proxy_address: tuple[str, int] | None = None
@@ -91,6 +94,7 @@ class GatewayRuntime:
     def _admin_app(self) -> web.Application:
         app = web.Application()
         add_health_routes(app, self.ready)
+        add_shadow_route(app, self.shadow)
         if self.settings["metrics.enabled"]:
             add_observability_routes(
                 app, self.registry, upstream_api_version=self.settings.upstream_api_version
@@ -162,6 +166,8 @@ class GatewayRuntime:
             if not cleanup.done():
                 cleanup.cancel()
             self._proxy_runner = None
+        if self.shadow is not None:
+            await self.shadow.close()
         await self.upstream.close()
         if self.listener_tls:
             await self.listener_tls.stop()

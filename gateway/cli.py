@@ -1,4 +1,5 @@
-"""Command line: ``kinvey-gateway serve | emulator | demo | check-config | changelog``.
+"""Command line: ``kinvey-gateway serve | emulator | demo | check-config | changelog |
+shadow-report``.
 
 Flags override ``KINVEY_GATEWAY_*`` environment variables, which override the config file.
 A bad configuration prints one line naming the key and the problem and exits 2.
@@ -135,6 +136,7 @@ def cmd_changelog(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from gateway.demo import add_demo_arguments, cmd_demo
     from gateway.emulator.cli import add_emulator_arguments, run_emulator
+    from gateway.shadow.report import add_shadow_report_arguments, cmd_shadow_report
 
     parser = argparse.ArgumentParser(
         prog="kinvey-gateway",
@@ -156,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     changelog = commands.add_parser("changelog", help="print the API changelog (Markdown)")
     changelog.set_defaults(func=cmd_changelog)
+    shadow = commands.add_parser(
+        "shadow-report", help="is it safe to raise the pin? (a running gateway's shadow results)"
+    )
+    add_shadow_report_arguments(shadow)
+    shadow.set_defaults(func=cmd_shadow_report)
     return parser
 
 

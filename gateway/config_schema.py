@@ -16,15 +16,18 @@ from gateway.config_values import (
     as_bool,
     as_choice,
     as_int,
+    as_name_list,
     as_optional_path,
     as_optional_release,
     as_optional_str,
     as_optional_url,
     as_positive_float,
+    as_ratio,
     as_tls_version,
     as_url,
     as_version,
 )
+from gateway.shadow.reads import READ_ROUTES
 
 Caster = Callable[[Any], Any]
 
@@ -175,6 +178,46 @@ FIELDS: tuple[Field, ...] = (
         20,
         "app releases and SDKs that get their own metric label; the rest count as other",
     ),
+    Field(
+        "shadow.candidate_api_version",
+        as_version(3, newest_version),
+        None,
+        "compare sampled reads at this pin (none = shadow comparison off)",
+    ),
+    Field(
+        "shadow.upstream_url",
+        as_optional_url,
+        None,
+        "upstream that serves the candidate version (default: the current upstream)",
+    ),
+    Field("shadow.sample_ratio", as_ratio, 0.01, "share of eligible reads compared (0..1)"),
+    Field("shadow.max_concurrency", as_int(1, 1000), 4, "shadow comparisons at once; more skip"),
+    Field(
+        "shadow.routes",
+        as_name_list(READ_ROUTES),
+        ",".join(sorted(READ_ROUTES)),
+        "routes compared (comma-separated; reads only)",
+    ),
+    Field(
+        "shadow.max_calls_per_second",
+        as_positive_float,
+        20.0,
+        "upstream calls shadow comparison may make per second (two per sample)",
+    ),
+    Field(
+        "shadow.max_body_bytes",
+        as_int(0, 1 << 26),
+        256 * 1024,
+        "answers larger than this (or without a length) are not compared",
+    ),
+    Field("shadow.timeout_seconds", as_positive_float, 10.0, "a sample's two calls, in all"),
+    Field("shadow.samples_kept", as_int(1, 10_000), 100, "differences kept for GET /shadow"),
+    Field(
+        "shadow.show_values",
+        as_bool,
+        False,
+        "show differing values at GET /shadow (off: their type and size only)",
+    ),
     Field("shutdown.drain_seconds", as_positive_float, 5.0, "keep serving after SIGTERM"),
     Field("shutdown.timeout_seconds", as_positive_float, 20.0, "in-flight grace after drain"),
 )
@@ -214,6 +257,12 @@ APP_FIELDS: tuple[Field, ...] = (
         as_bool,
         False,
         "count requests min_client_app_version would refuse, but let them through",
+    ),
+    Field(
+        "shadow_upstream_url",
+        as_optional_url,
+        None,
+        "this app's candidate upstream for shadow comparison (default: shadow.upstream_url)",
     ),
 )
 

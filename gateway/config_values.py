@@ -129,3 +129,26 @@ def as_optional_path(raw: Any) -> str | None:
 def split_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]"), int(port)
+
+
+def as_ratio(raw: Any) -> float:
+    value = float(_number(raw, float))
+    if not 0 <= value <= 1:
+        raise ValueError(f"expected a ratio from 0 to 1, got {value}")
+    return value
+
+
+def as_name_list(allowed: frozenset[str]) -> Callable[[Any], str]:
+    """Names from ``allowed``, comma-separated (or a YAML list); kept as one sorted string so
+    that it prints, documents and compares like every other scalar setting."""
+
+    def cast(raw: Any) -> str:
+        items = raw if isinstance(raw, list) else _text(raw).split(",")
+        names = {_text(item).strip() for item in items} - {""}
+        unknown = sorted(names - allowed)
+        if unknown:
+            choices = ", ".join(sorted(allowed))
+            raise ValueError(f"{', '.join(unknown)} not allowed; choose from {choices}")
+        return ",".join(sorted(names))
+
+    return cast

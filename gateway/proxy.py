@@ -27,7 +27,14 @@ from gateway.exchange import (
     rewrite_location,
 )
 from gateway.http import headers as header_rules
-from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
+from gateway.http.streaming import (
+    ClientTooSlow,
+    RelayAborted,
+    Tee,
+    client_body,
+    relay,
+    write_buffered,
+)
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey import routes
 from gateway.kinvey.client_identity import identify
@@ -36,7 +43,10 @@ from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_ver
 from gateway.kinvey.session_cache import TokenCache, end_sessions_after_user_save
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
+from gateway.observability.metrics import NullMetrics
 from gateway.settings import AppPolicy, Settings
+from gateway.shadow import bridge as shadow_bridge
+from gateway.shadow.runner import Captured, Replay, ShadowRunner
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
@@ -47,6 +57,7 @@ log = logging.getLogger("gateway.proxy")
 _read_bounded = read_bounded
 _read_upstream = read_upstream
 _VERSION_TEXT = tuple(str(v) for v in range(100))
+_UNCOUNTED = NullMetrics()  # for the shadow calls of gateway/shadow/: no client traffic
 Body = bytes | Any | None
 
 
@@ -79,6 +90,8 @@ class Gateway:
         self.in_flight = 0
         self.newest = max(bundle.newest_version, KINVEY_NEWEST_VERSION)
         self._authorities: dict[str, str] = {}
+        # Set by the runtime when shadow comparison is configured (see gateway/shadow/).
+        self.shadow: ShadowRunner | None = None
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.monotonic()
@@ -154,15 +167,24 @@ class Gateway:
             if retired is not None:
                 return self._error(request, exchange, retired, version, version), 0
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
+        replay: Replay | None = None
+        if self.shadow is not None and self.shadow.samples(request.method, match.name, version):
+            replay = await shadow_bridge.replay_of(
+                self.shadow, request, match, raw_path, version, pin, base_url, self.body_timeout
+            )
+            if replay is not None and replay.body is not None:
+                stream = None  # read once, for both the upstream and the shadow calls
+        preread = replay.body if replay is not None else None
         plan = self.bundle.plan(version, pin, request.method, match.name)
         if plan.is_passthrough:
             # No change applies: no context, no copy of the request for hooks to rewrite.
+            body = stream if preread is None else preread
             result = await self._send(
-                request, exchange, base_url, request.method, raw_path, request.headers, pin, stream
+                request, exchange, base_url, request.method, raw_path, request.headers, pin, body
             )
             # A v6 app changing its password passes through here: old apps' sessions must end.
             end_sessions_after_user_save(self.sessions, request.method, match, result.status)
-            return await self._answer(request, exchange, result, version, base_url)
+            return await self._answer(request, exchange, result, version, base_url, replay)
         context = ExchangeContext(
             self.settings,
             app,
@@ -180,6 +202,7 @@ class Gateway:
             upstream_version=pin,
             context=context,
             stream=stream,
+            body=preread,
         )
         if plan.reads_request_body and stream is not None:
             try:
@@ -207,7 +230,7 @@ class Gateway:
             )
 
         result = await run_plan(plan, info, send)
-        return await self._answer(request, exchange, result, version, base_url)
+        return await self._answer(request, exchange, result, version, base_url, replay)
 
     async def _send(
         self,
@@ -219,6 +242,7 @@ class Gateway:
         incoming: CIMultiDict[str] | CIMultiDictProxy[str],
         upstream_version: int,
         body: Body,
+        counted: bool = True,
     ) -> ResponseInfo:
         headers = header_rules.upstream_request_headers(
             incoming,
@@ -231,19 +255,20 @@ class Gateway:
         if isinstance(body, bytes):
             headers.popall("Transfer-Encoding", None)
             headers["Content-Length"] = str(len(body))
+        metrics = self.metrics if counted else _UNCOUNTED
         started = time.monotonic()
         try:
             upstream = await self.upstream.send(base_url, method, raw_path, headers, body)
         except UpstreamError as exc:
             exchange.outcome = exc.outcome
             exchange.upstream_duration = time.monotonic() - started
-            self.metrics.upstream_finished(
+            metrics.upstream_finished(
                 route=exchange.route,
                 status=None,
                 outcome=exc.outcome,
                 duration=exchange.upstream_duration,
             )
-            self.metrics.gateway_error(
+            metrics.gateway_error(
                 "upstream_timeout" if exc.outcome == "timeout" else "upstream_unreachable"
             )
             return ResponseInfo.from_error(
@@ -252,7 +277,7 @@ class Gateway:
         exchange.opened.append(upstream)
         status = exchange.upstream_status = upstream.status
         exchange.upstream_duration = time.monotonic() - started
-        self.metrics.upstream_finished(
+        metrics.upstream_finished(
             route=exchange.route, status=status, outcome="ok", duration=exchange.upstream_duration
         )
         return ResponseInfo(
@@ -271,21 +296,57 @@ class Gateway:
         result: ResponseInfo,
         version: int,
         base_url: str,
+        replay: Replay | None = None,
     ) -> tuple[web.StreamResponse, int]:
-        headers = result.headers
-        headers["X-Kinvey-API-Version"] = _VERSION_TEXT[version]
-        request_id = headers.get("X-Kinvey-Request-Id")
-        if request_id is None:
-            request_id = headers["X-Kinvey-Request-Id"] = new_request_id()
-        exchange.request_id = request_id
-        location = headers.get("Location")
-        if location is not None:
-            public_base = self._public_base(request)
-            headers["Location"] = rewrite_location(location, base_url, public_base)
+        headers = self.client_headers(request, result, version, base_url)
+        exchange.request_id = headers["X-Kinvey-Request-Id"]
+        if replay is not None:
+            return await self._answer_shadowed(request, result, headers, replay)
         if result.body is None and result.source is not None:
             return await relay(request, result.source, headers, result.status, self.body_timeout)
         body = result.body or b""
         return await write_buffered(request, result.status, headers, body), len(body)
+
+    async def _answer_shadowed(
+        self,
+        request: web.BaseRequest,
+        result: ResponseInfo,
+        headers: CIMultiDict[str],
+        replay: Replay,
+    ) -> tuple[web.StreamResponse, int]:
+        """Answer exactly as otherwise, keeping a bounded copy of what the client got; then
+        hand it to the shadow comparison (which runs in the background)."""
+        assert self.shadow is not None
+        seen = CIMultiDict(headers)
+        tee = Tee(self.shadow.config.max_body_bytes)
+        if result.body is None and result.source is not None:
+            answered = await relay(
+                request, result.source, headers, result.status, self.body_timeout, tee
+            )
+        else:
+            tee.add(result.body or b"")
+            response = await write_buffered(request, result.status, headers, result.body or b"")
+            answered = response, len(result.body or b"")
+        if tee.overflowed:
+            self.shadow.skipped(replay.route.name, replay.client_version)
+        else:
+            self.shadow.submit(replay, Captured(result.status, seen, b"".join(tee.chunks)))
+        return answered
+
+    def client_headers(
+        self, request: web.BaseRequest, result: ResponseInfo, version: int, base_url: str
+    ) -> CIMultiDict[str]:
+        """The answer's headers as the client gets them: its version, a request id, and a
+        ``Location`` that points at the gateway instead of the upstream."""
+        headers = result.headers
+        headers["X-Kinvey-API-Version"] = _VERSION_TEXT[version]
+        if "X-Kinvey-Request-Id" not in headers:
+            headers["X-Kinvey-Request-Id"] = new_request_id()
+        location = headers.get("Location")
+        if location is not None:
+            public_base = self._public_base(request)
+            headers["Location"] = rewrite_location(location, base_url, public_base)
+        return headers
 
     def _error(
         self,

@@ -50,6 +50,7 @@ class AppPolicy:
     min_client_app_version: str | None = None
     retired_message: str | None = None
     report_only: bool = False
+    shadow_upstream_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,7 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
             "min_client_app_version": app.min_client_app_version,
             "retired_message": app.retired_message,
             "report_only": app.report_only,
+            "shadow_upstream_url": app.shadow_upstream_url,
         }
         for key, app in sorted(settings.apps.items())
     }

@@ -351,6 +351,44 @@ def build() -> dict[str, Any]:
         unit="bytes", w=6,
     )  # fmt: skip
 
+    lay.row("Before you raise the pin (shadow comparison)")
+
+    def shadow(results: str) -> str:
+        return f'kgw_shadow_comparisons_total{{{VERSION}, result=~"{results}"}}'
+
+    lay.panel("stat", "Candidate pin",
+              [(f"max (kgw_shadow_candidate_api_version{{{POD}}})", "")], w=4, h=8,
+              description="shadow.candidate_api_version; no value means shadow comparison is "
+              "off.", options=STAT)  # fmt: skip
+    lay.panel(
+        "table",
+        "Safe to raise the pin? Differences by client version and route",
+        [(f"sum by (api_version, route) (increase({shadow('differs')}[$__range]))", "differs"),
+         (f"sum by (api_version, route) (increase({shadow('same|differs|noise')}[$__range]))",
+          "compared")],
+        w=10, h=8, instant=True,
+        description="Sampled reads re-asked at the candidate pin and translated back: a client "
+        "version is safe when it shows comparisons and no differences over a representative "
+        "time range.",
+    )  # fmt: skip
+    lay.panel(
+        "timeseries",
+        "Shadow comparisons / s by result",
+        [(f"sum by (result) (rate({shadow('.+')}[{RATE}]))", "{{result}}")],
+        unit="ops", w=10, h=8,
+        description="`skipped`: shed under load, over budget or too large; `error`: the "
+        "candidate did not answer.",
+    )  # fmt: skip
+    lay.panel(
+        "table",
+        "Differing fields",
+        [(f"sum by (api_version, route, field) (increase(kgw_shadow_differing_fields_total"
+          f"{{{VERSION}}}[$__range]))", "")],
+        w=24, h=8, instant=True,
+        description="JSON paths (ids folded) that differed at the candidate pin; "
+        "GET /shadow on the admin listener shows recent samples.",
+    )  # fmt: skip
+
     return {
         "title": "kinvey-gateway",
         "uid": "kinvey-gateway",

@@ -41,6 +41,24 @@ def _bodyless(status: int, method: str) -> bool:
 _WRITE_BUFFER_HIGH = WRITE_BUFFER_HIGH
 
 
+class Tee:
+    """A bounded copy of a relayed body (for a shadow comparison): ``overflowed`` once the body
+    outgrew ``limit``, and then no more bytes are kept."""
+
+    __slots__ = ("chunks", "limit", "overflowed", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size, self.overflowed = limit, 0, False
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.overflowed, self.chunks = True, []
+        elif not self.overflowed:
+            self.chunks.append(chunk)
+
+
 class ClientTooSlow(Exception):
     """A client stopped reading (or sending) for longer than the body timeout."""
 
@@ -80,8 +98,12 @@ async def relay(
     headers: CIMultiDict[str],
     status: int,
     write_timeout: float = 60.0,
+    tee: Tee | None = None,
 ) -> tuple[web.StreamResponse, int]:
-    """Stream the upstream body to the client; returns the response and bytes written."""
+    """Stream the upstream body to the client; returns the response and bytes written.
+
+    With ``tee``, the bytes sent are also copied there (bounded), exactly as the client got them.
+    """
     content = upstream.content
     if "Content-Length" in headers and content.is_eof() and content.exception() is None:
         # The whole body came with the head (the common small answer). Profile: streaming it
@@ -91,6 +113,8 @@ async def relay(
         buffered = 0 if transport is None else transport.get_write_buffer_size()
         if bodyless or buffered + content.total_bytes < _WRITE_BUFFER_HIGH:
             body = b"" if bodyless else content.read_nowait()
+            if tee is not None:
+                tee.add(body)
             reason = upstream.reason
             whole = answer_whole(request, status, reason, headers, body, bodyless=bodyless)
             if whole is not None:
@@ -107,6 +131,8 @@ async def relay(
         async for chunk in upstream.content.iter_any():
             await _write(response, request, chunk, write_timeout)
             sent += len(chunk)
+            if tee is not None:
+                tee.add(chunk)
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
         _abort(request)
         raise RelayAborted("payload_error") from exc

@@ -45,6 +45,7 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
     single: dict[str, float] = {}
     build: dict[str, str] = {}
     release_samples: list[Sample] = []
+    shadow: dict[str, dict[str, dict[str, float]]] = {}
 
     for family in registry.collect():
         for sample in family.samples:
@@ -69,6 +70,9 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
                 _add(auth, f"{labels['kind']}/{labels['result']}", value)
             elif name.startswith("kgw_client_release"):
                 release_samples.append(sample)
+            elif name == "kgw_shadow_comparisons_total":
+                by_route = shadow.setdefault(labels["api_version"], {})
+                _add(by_route.setdefault(labels["route"], {}), labels["result"], value)
             elif name == "kgw_build_info":
                 build = dict(labels)
             elif name in _SINGLE_VALUES:
@@ -89,6 +93,7 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
         "gateway_errors_by_reason": gateway_errors,
         "upstream_requests_by_outcome": upstream_outcomes,
         "auth_exchanges": auth,
+        "shadow_comparisons": shadow,
         **{key: single.get(key, 0.0) for key in _SINGLE_VALUES.values()},
         "client_releases": client_releases(release_samples),
     }
@@ -121,4 +126,5 @@ _SINGLE_VALUES = {
     "kgw_upstream_connections_reused_total": "upstream_connections_reused",
     "process_cpu_seconds_total": "process_cpu_seconds",
     "process_resident_memory_bytes": "process_resident_memory_bytes",
+    "kgw_shadow_candidate_api_version": "shadow_candidate_api_version",
 }

@@ -95,7 +95,9 @@ class LiveStack:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         emulator_port, proxy_port, admin_port = free_port(), free_port(), free_port()
+        candidate_port = free_port()
         self.emulator_url = f"http://127.0.0.1:{emulator_port}"
+        candidate_url = f"http://127.0.0.1:{candidate_port}"
         self.proxy_url = f"http://127.0.0.1:{proxy_port}"
         self.admin_url = f"http://127.0.0.1:{admin_port}"
         self.processes: list[Process] = []
@@ -106,7 +108,16 @@ class LiveStack:
              "--app-secret", APP_SECRET, "--master-secret", MASTER_SECRET],
             {},
         )  # fmt: skip
+        # A second, empty instance as the shadow candidate: reads of what the traffic creates
+        # differ there (404s, other counts), so the shadow panels and alert get data.
+        self.candidate = self._start(
+            "candidate",
+            ["emulator", "--listen", f"127.0.0.1:{candidate_port}", "--app-key", APP_KEY,
+             "--app-secret", APP_SECRET, "--master-secret", MASTER_SECRET],
+            {},
+        )  # fmt: skip
         wait_until("the emulator", lambda: http_get(f"{self.emulator_url}/appdata/")[0] < 500)
+        wait_until("the candidate", lambda: http_get(f"{candidate_url}/appdata/")[0] < 500)
         config = workdir / "gateway.yaml"
         config.write_text(json.dumps({
             "listen": f"127.0.0.1:{proxy_port}",
@@ -118,6 +129,8 @@ class LiveStack:
             "shutdown": {"drain_seconds": 0.05, "timeout_seconds": 2},
             # report-only retirement: the "would be refused" panel gets data, nobody is refused
             "apps": {APP_KEY: {"min_client_app_version": "2.0", "report_only": True}},
+            "shadow": {"candidate_api_version": 5, "upstream_url": candidate_url,
+                       "sample_ratio": 1.0, "max_calls_per_second": 1000},
         }))  # fmt: skip
         self.gateway = self._start(
             "gateway",

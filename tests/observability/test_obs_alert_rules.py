@@ -20,6 +20,7 @@ EXPECTED_ALERTS = {
     "KinveyGatewayHighAddedLatency",
     "KinveyGatewayRetiredApiVersionReturned",
     "KinveyGatewayRetiredReleaseCalling",
+    "KinveyGatewayShadowDifferences",
 }
 
 

@@ -37,6 +37,11 @@ DOCUMENTED = {  # docs/architecture.md "Metrics": name -> (type, labels)
     "kgw_client_release_first_seen_timestamp_seconds": ("gauge", {"app_release"}),
     "kgw_client_release_last_seen_timestamp_seconds": ("gauge", {"app_release"}),
 }
+SHADOW_DOCUMENTED = {  # registered only while shadow comparison is on (gateway/shadow/record.py)
+    "kgw_shadow_comparisons": ("counter", {"route", "api_version", "result"}),
+    "kgw_shadow_differing_fields": ("counter", {"route", "api_version", "field"}),
+    "kgw_shadow_candidate_api_version": ("gauge", set()),
+}
 
 
 def fresh() -> tuple[Metrics, CollectorRegistry]:
@@ -233,3 +238,18 @@ def test_a_second_metrics_on_the_same_registry_is_refused() -> None:
     _, registry = fresh()
     with pytest.raises(ValueError, match="Duplicated timeseries"):
         Metrics(registry, version="x", upstream_api_version=6)
+
+
+def test_shadow_metrics_are_the_documented_ones() -> None:
+    from gateway.shadow.record import Sample, ShadowRecorder
+
+    registry = CollectorRegistry()
+    recorder = ShadowRecorder(registry, candidate_pin=6, ring_size=2, show_values=False)
+    recorder.counted("appdata.entity", 3, "differs")
+    recorder.differed(Sample(0.0, "appdata.entity", "GET", 3, 5, 6, ("$.a",)), {"a": 1}, {})
+    families = {f.name: f for f in registry.collect()}
+    for name, (kind, labels) in SHADOW_DOCUMENTED.items():
+        assert families[name].type == kind, name
+        for sample in families[name].samples:
+            if not sample.name.endswith("_created"):
+                assert set(sample.labels) == labels, (name, sample.labels)

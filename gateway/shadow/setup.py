@@ -1,0 +1,73 @@
+"""Build shadow comparison from the settings and attach it to the gateway and the admin app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from gateway.proxy import Gateway
+from gateway.settings import Settings
+from gateway.shadow.bridge import fetcher
+from gateway.shadow.record import ShadowRecorder
+from gateway.shadow.runner import ShadowConfig, ShadowRunner
+
+
+def shadow_config(settings: Settings) -> ShadowConfig | None:
+    """The shadow settings, or None when no candidate version is configured (the default)."""
+    candidate = settings["shadow.candidate_api_version"]
+    if candidate is None:
+        return None
+    return ShadowConfig(
+        candidate_pin=int(candidate),
+        sample_ratio=float(settings["shadow.sample_ratio"]),
+        max_concurrency=int(settings["shadow.max_concurrency"]),
+        routes=frozenset(str(settings["shadow.routes"]).split(",")) - {""},
+        max_body_bytes=int(settings["shadow.max_body_bytes"]),
+        calls_per_second=float(settings["shadow.max_calls_per_second"]),
+        timeout_seconds=float(settings["shadow.timeout_seconds"]),
+        upstream_url=settings["shadow.upstream_url"],
+        app_upstream_urls={
+            key: app.shadow_upstream_url
+            for key, app in settings.apps.items()
+            if app.shadow_upstream_url
+        },
+    )
+
+
+def attach_shadow(
+    gateway: Gateway, settings: Settings, registry: CollectorRegistry | None
+) -> ShadowRunner | None:
+    config = shadow_config(settings)
+    if config is None:
+        return None
+    recorder = ShadowRecorder(
+        registry,
+        candidate_pin=config.candidate_pin,
+        ring_size=int(settings["shadow.samples_kept"]),
+        show_values=bool(settings["shadow.show_values"]),
+    )
+
+    def overloaded() -> bool:
+        # Shed first: shadow work stops while half the client request budget is in use.
+        return gateway.in_flight * 2 > gateway.max_in_flight
+
+    gateway.shadow = ShadowRunner(config, recorder, fetcher(gateway), overloaded)
+    return gateway.shadow
+
+
+def add_shadow_route(app: web.Application, shadow: ShadowRunner | None) -> None:
+    """``GET /shadow``: totals, learned noise and recent (redacted) differences as JSON."""
+
+    async def report(_request: web.Request) -> web.Response:
+        if shadow is None:
+            body: dict[str, object] = {"enabled": False}
+        else:
+            body = {
+                "enabled": True,
+                "candidate_api_version": shadow.config.candidate_pin,
+                "sample_ratio": shadow.config.sample_ratio,
+                **shadow.recorder.snapshot(),
+            }
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+    app.router.add_get("/shadow", report)
