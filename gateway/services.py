@@ -16,7 +16,8 @@ from gateway.changes import BUNDLE
 from gateway.http.gateway_files import GatewayFiles
 from gateway.http.storage_probe import StorageProbe
 from gateway.http.upstream import UpstreamClient
-from gateway.kinvey.auth import TokenCache
+from gateway.kinvey.auth import AuthExchanges, TokenCache
+from gateway.kinvey.file_tickets import StorageCheck
 from gateway.kinvey.signing import UrlSigner
 from gateway.settings import Settings
 from gateway.versioning.context import Services
@@ -38,8 +39,9 @@ def build_services(
     signing_secret = settings.url_signing_secret or secrets.token_hex(32)
     signer = UrlSigner(signing_secret.encode(), settings["url_signing.ttl_seconds"])
     services.register(signer)
+    services.register(AuthExchanges(metrics.auth_exchange))
     if upstream is not None:
-        services.register(StorageProbe(upstream))
+        services.register(StorageCheck(StorageProbe(upstream).missing))
         local_handlers["gateway.file"] = GatewayFiles(
             settings, metrics, services, upstream, signer, BUNDLE
         )

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey import routes
 from gateway.kinvey.auth import LoginAnswer, LoginResult, requires_mfa, session_token_of
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo
 
 MFA_NOT_SUPPORTED = (

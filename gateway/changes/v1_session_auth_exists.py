@@ -42,7 +42,6 @@ class SessionAuthExists(VersionChange):
 
     @older.request("POST", routes={"user.login", "user.logout"})
     def refuse_login_and_logout(request: RequestInfo) -> None:
-        request.context.metrics.gateway_error("feature_unavailable")
         raise KinveyError(
             "FeatureUnavailable",
             debug="Session login and logout do not exist at API version 0; "
@@ -55,7 +54,6 @@ class SessionAuthExists(VersionChange):
 
     @older.request(routes={ANY_ROUTE}, when=_uses_session_token)
     def refuse_session_tokens(request: RequestInfo) -> None:
-        request.context.metrics.gateway_error("feature_unavailable")
         raise KinveyError(
             "InvalidCredentials",
             debug="Session tokens do not exist at API version 0; send Basic user credentials",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 from gateway.changes.upstream_login import answer_from, login_upstream
-from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey.auth import (
+    AuthExchanges,
     BasicCredentials,
     LoginAnswer,
     TokenCache,
@@ -15,6 +15,7 @@ from gateway.kinvey.auth import (
     without_authtoken,
 )
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import (
     ANY_ROUTE,
     Next,
@@ -118,11 +119,11 @@ def _cache_key(cache: TokenCache, request: RequestInfo, credentials: BasicCreden
 async def _serve_with_session(
     request: RequestInfo, call_next: Next, credentials: BasicCredentials
 ) -> ResponseInfo:
-    metrics = request.context.metrics
+    exchanges = request.context.service(AuthExchanges)
     app = request.context.app
     secret = app.app_secret if app is not None else None
     if not secret:
-        metrics.auth_exchange("basic_to_session", "no_app_secret", "none")
+        exchanges.record("basic_to_session", "no_app_secret", "none")
         raise KinveyError("InvalidCredentials", debug=NO_APP_SECRET)
     cache = request.context.service(TokenCache)
     key = _cache_key(cache, request, credentials)
@@ -135,7 +136,7 @@ async def _serve_with_session(
 
     async def obtain() -> LoginAnswer:
         answer, without_login = await cache.obtain(key, login)
-        metrics.auth_exchange("basic_to_session", answer.result, "hit" if without_login else "miss")
+        exchanges.record("basic_to_session", answer.result, "hit" if without_login else "miss")
         return answer
 
     answer = await obtain()

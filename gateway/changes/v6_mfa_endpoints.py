@@ -36,5 +36,4 @@ class MfaEndpointsAdded(VersionChange):
 
 
 def _refuse_mfa(request: RequestInfo) -> None:
-    request.context.metrics.gateway_error("feature_unavailable")
     raise KinveyError("FeatureUnavailable", debug=_DEBUG)

@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from gateway.changes.upstream_login import login_upstream
-from gateway.http.jsonbody import BodyDecodeError
-from gateway.kinvey.auth import LoginAnswer, with_authtoken, without_authtoken
+from gateway.kinvey.auth import AuthExchanges, LoginAnswer, with_authtoken, without_authtoken
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo, VersionChange, newer, older
 
 log = logging.getLogger("gateway.changes.signup")
@@ -90,7 +90,7 @@ def _credentials(request: RequestInfo, user: Any) -> tuple[str, str] | None:
 
 
 def _record(request: RequestInfo, result: str, reason: str) -> None:
-    request.context.metrics.auth_exchange("login_after_signup", result, "none")
+    request.context.service(AuthExchanges).record("login_after_signup", result, "none")
     level = logging.INFO if result == "ok" else logging.WARNING
     log.log(level, "login after signup: %s%s", result, f" ({reason})" if reason else "")
 

@@ -6,8 +6,6 @@ Framing headers are recomputed whenever the gateway rewrites a body.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 HOP_BY_HOP = frozenset(
@@ -78,9 +76,3 @@ def upstream_request_headers(
 
 def client_response_headers(headers: Headers) -> CIMultiDict[str]:
     return _copy_without(headers, _RESPONSE_DROP)
-
-
-def drop_framing(headers: CIMultiDict[str], extra: Iterable[str] = ()) -> None:
-    """Forget framing after a body rewrite, so the server frames the new body itself."""
-    for name in (*FRAMING, *extra):
-        headers.popall(name, None)

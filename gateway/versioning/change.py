@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from gateway.kinvey.routes import KNOWN_ROUTES
@@ -38,10 +39,21 @@ class MalformedChangeError(TypeError):
     """A version change is declared wrongly; raised when its module is imported."""
 
 
+class Side(StrEnum):
+    OLDER = "older"  # clients older than the change, on an upstream that has it
+    NEWER = "newer"  # clients that have the change, on an upstream that does not
+
+
+class HookKind(StrEnum):
+    REQUEST = "request"
+    RESPONSE = "response"
+    AROUND = "around"
+
+
 @dataclass(frozen=True, slots=True)
 class Hook:
-    side: str  # "older" | "newer"
-    kind: str  # "request" | "response" | "around"
+    side: Side
+    kind: HookKind
     fn: Callable[..., Any]
     methods: frozenset[str] | None  # None: any method
     routes: frozenset[str] | None  # None: any route
@@ -63,12 +75,12 @@ class Hook:
 
 
 class _Side:
-    def __init__(self, side: str) -> None:
+    def __init__(self, side: Side) -> None:
         self.side = side
 
     def _hook(
         self,
-        kind: str,
+        kind: HookKind,
         methods: Iterable[str],
         routes: Collection[str],
         statuses: Collection[int] = SUCCESS,
@@ -85,12 +97,12 @@ class _Side:
 
         def decorate(fn: Callable[..., Any]) -> Hook:
             params = list(inspect.signature(fn).parameters)
-            wanted = 2 if kind == "around" else 1
+            wanted = 2 if kind is HookKind.AROUND else 1
             if len(params) != wanted:
                 raise MalformedChangeError(
                     f"hook {fn.__qualname__} must take {wanted} argument(s), takes {params}"
                 )
-            if (kind == "around") != inspect.iscoroutinefunction(fn):
+            if (kind is HookKind.AROUND) != inspect.iscoroutinefunction(fn):
                 raise MalformedChangeError(
                     f"hook {fn.__qualname__}: around hooks are async, the others are not"
                 )
@@ -108,12 +120,12 @@ class _Side:
         reads_body: bool = False,
         when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[RequestHook], Hook]:
-        return self._hook("request", methods, routes, reads_body=reads_body, when=when)
+        return self._hook(HookKind.REQUEST, methods, routes, reads_body=reads_body, when=when)
 
     def response(
         self, *methods: str, routes: Collection[str], statuses: Collection[int] = SUCCESS
     ) -> Callable[[ResponseHook], Hook]:
-        return self._hook("response", methods, routes, statuses)
+        return self._hook(HookKind.RESPONSE, methods, routes, statuses)
 
     def around(
         self,
@@ -122,11 +134,11 @@ class _Side:
         reads_body: bool = False,
         when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[AroundHook], Hook]:
-        return self._hook("around", methods, routes, reads_body=reads_body, when=when)
+        return self._hook(HookKind.AROUND, methods, routes, reads_body=reads_body, when=when)
 
 
-older = _Side("older")
-newer = _Side("newer")
+older = _Side(Side.OLDER)
+newer = _Side(Side.NEWER)
 
 
 class VersionChange:
@@ -148,19 +160,7 @@ class VersionChange:
         hooks: list[Hook] = []
         for attr, value in cls.__dict__.items():
             if isinstance(value, Hook):
-                hooks.append(
-                    Hook(
-                        value.side,
-                        value.kind,
-                        value.fn,
-                        value.methods,
-                        value.routes,
-                        value.statuses,
-                        value.reads_body,
-                        change=name,
-                        when=value.when,
-                    )
-                )
+                hooks.append(replace(value, change=name))
             elif callable(value) and not attr.startswith("__"):
                 raise MalformedChangeError(
                     f"{name}.{attr}: undecorated function; use older.*/newer.* or a module helper"
@@ -171,7 +171,3 @@ class VersionChange:
 
     def __init__(self) -> None:
         raise TypeError("version changes are declarations; they are never instantiated")
-
-    @classmethod
-    def changelog_entry(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or "")

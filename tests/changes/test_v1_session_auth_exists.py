@@ -30,7 +30,7 @@ async def test_v0_login_and_logout_are_refused_without_calling_upstream(
     assert response.status == 400
     assert response.json == V0_FEATURE_UNAVAILABLE
     assert upstream.seen == []
-    assert metrics_of(request).gateway_errors == ["feature_unavailable"]
+    assert metrics_of(request).refused == [("SessionAuthExists", "FeatureUnavailable")]
 
 
 @pytest.mark.parametrize("scheme", ["Kinvey", "kinvey", "KINVEY"])

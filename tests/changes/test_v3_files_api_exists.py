@@ -36,7 +36,7 @@ async def test_older_clients_are_refused_without_calling_upstream(
     response = await run(request, upstream)
     assert (response.status, response.json["error"]) == (400, "FeatureUnavailable")
     assert upstream.seen == []
-    assert metrics_of(request).gateway_errors == ["feature_unavailable"]
+    assert metrics_of(request).refused == [("FilesApiExists", "FeatureUnavailable")]
 
 
 async def test_v0_gets_the_refusal_in_its_shape() -> None:

@@ -73,7 +73,9 @@ async def test_newer_clients_on_a_v3_upstream_must_send_it(client: int, method: 
     response = await run(request, upstream)
     assert (response.status, response.json["error"]) == (400, "MissingRequestHeader")
     assert upstream.seen == []
-    assert metrics_of(request).gateway_errors == ["bad_request"]
+    assert metrics_of(request).refused == [
+        ("FileContentTypeHeaderRequired", "MissingRequestHeader")
+    ]
     response = await run(_upload(method, client, 3, b"{}", **{HEADER: "a/b"}), upstream)
     assert response.status == 201
     assert upstream.seen[0].headers[HEADER] == "a/b"

@@ -71,7 +71,9 @@ async def test_older_clients_sending_an_array_get_feature_unavailable(
     else:
         assert response.json["error"] == "FeatureUnavailable"
         assert response.json["debug"] == NOT_AVAILABLE
-    assert harness.metrics.gateway_errors == ["feature_unavailable"]
+    assert harness.metrics.refused == [
+        ("CollectionsAcceptManyEntitiesInOnePost", "FeatureUnavailable")
+    ]
 
 
 async def test_gzipped_arrays_are_recognised_too() -> None:

@@ -155,7 +155,7 @@ async def test_a_streamed_upload_is_not_replayed_but_its_refused_token_is_droppe
     harness, kinvey = Harness(), ScriptedKinvey()
     await harness.run(_user_request(harness), kinvey)
     kinvey.sessions.clear()
-    streamed = _user_request(harness, raw_body=None, stream=object())
+    streamed = _user_request(harness, raw_body=b"an upload read once")
     response = await harness.run(streamed, kinvey)
     assert response.status == 401
     assert [seen.raw_path for seen in harness.seen] == [LOGIN, BOOKS, BOOKS]
