@@ -9,8 +9,9 @@ as applied, with its change's name and its kind.
 Failure rule, the same for request, response and around hooks: a hook that raises ends its
 layer. The failure becomes the answer from that layer outward: the layer's remaining hooks
 (its later request hooks, its response hooks) do not run, the layers outside it shape the
-answer as usual (e.g. into v0's error body), the layers inside it are done already. What the
-answer is depends on what was raised:
+answer as usual (e.g. into v0's error body), the layers inside it are done already. (An around
+hook of the same layer that wraps the failed one is already running: ``call_next`` returns it
+the answer.) What the answer is depends on what was raised:
 
 - ``KinveyError``: the change refuses the request; that error is the answer, counted as a
   refusal with the change's name and the error's;

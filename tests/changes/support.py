@@ -27,7 +27,7 @@ from gateway.kinvey.routes import match
 from gateway.services import build_services
 from gateway.settings import Settings, load_settings
 from gateway.versioning import RequestInfo, ResponseInfo
-from gateway.versioning.bundle import Plan
+from gateway.versioning.bundle import Plan, VersionBundle
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.pipeline import run_plan
 from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET, RunningGateway
@@ -201,16 +201,18 @@ def metrics_of(request: RequestInfo) -> RecordingMetrics:
     return metrics
 
 
-def plan_for(request: RequestInfo) -> Plan:
-    return BUNDLE.plan(
+def plan_for(request: RequestInfo, bundle: VersionBundle = BUNDLE) -> Plan:
+    return bundle.plan(
         request.client_version, request.upstream_version, request.method, request.route.name
     )
 
 
-async def run(request: RequestInfo, upstream: Upstream) -> ResponseInfo:
+async def run(
+    request: RequestInfo, upstream: Upstream, bundle: VersionBundle = BUNDLE
+) -> ResponseInfo:
     """The request through every change between its client and upstream versions; its body
     is loaded first only when the plan reads it, as the gateway does."""
-    plan = plan_for(request)
+    plan = plan_for(request, bundle)
     if plan.reads_request_body and request.stream is not None:
         limit = int(request.context.settings["limits.max_buffered_body_bytes"])
         request.body = await read_bounded(request.stream, None, limit)
