@@ -221,6 +221,37 @@ async def run(
     return response
 
 
+async def assert_untouched(
+    method: str,
+    path: str,
+    client: int,
+    upstream: int,
+    *,
+    body: Any = UNSET,
+    status: int = 200,
+    answer: Any = None,
+    harness: Harness | None = None,
+) -> None:
+    """No change between ``client`` and ``upstream`` acts on this exchange: the upstream gets
+    the request as sent (``body`` as JSON, streamed: nothing buffered it), the client the answer
+    as given (JSON, or none)."""
+    harness = harness or Harness()
+    request = harness.request(method, path, client, upstream, body=body)
+    sent = (
+        method,
+        path,
+        b"" if body is UNSET else json.dumps(body).encode(),
+        request.headers.copy(),
+    )
+    response = await harness.run(request, answering(status, answer))
+    assert request.body is None, "the body was buffered though no change reads it"
+    assert [(seen.method, seen.raw_path, seen.body, seen.headers) for seen in harness.seen] == [
+        sent
+    ]
+    given = b"" if answer is None else json_answer(status, answer).body
+    assert (response.status, response.body) == (status, given)
+
+
 def json_answer(status: int, value: Any, **headers: str) -> ResponseInfo:
     """A JSON response; ``Header_Name="v"`` keyword arguments set ``Header-Name: v``."""
     response = ResponseInfo.from_json(status, value)

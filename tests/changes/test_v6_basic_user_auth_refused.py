@@ -298,3 +298,16 @@ async def test_end_to_end_v6_client_on_an_older_upstream(
     assert refused.status == 401 and refused.json["error"] == "InvalidCredentials"
     v5 = KinveyClient(gateway.url, 5, session=http_session)
     assert (await v5.call("GET", ME, auth=basic("ann", "pw"))).status == 200
+
+
+async def test_a_password_field_saved_in_another_collection_keeps_the_sessions() -> None:
+    harness, kinvey = Harness(), ScriptedKinvey()
+    await harness.run(_user_request(harness), kinvey)
+    headers = {"Authorization": MASTER_AUTH}
+    entity = {"username": "ann", "password": "not a user's"}
+    save = harness.request(
+        "PUT", f"/appdata/{APP_KEY}/people/p1", 3, 6, headers=headers, body=entity
+    )
+    assert (await harness.run(save, kinvey)).status == 200
+    await harness.run(_user_request(harness), kinvey)
+    assert [seen.raw_path for seen in harness.seen] == [LOGIN, BOOKS, save.raw_path, BOOKS]
