@@ -7,14 +7,6 @@ from gateway.kinvey.errors import KinveyError
 from gateway.versioning import ANY_ROUTE, RequestInfo, ResponseInfo, VersionChange, older
 
 
-def _signup_without_token(response: ResponseInfo) -> None:
-    user = response.json
-    if isinstance(user, dict):
-        stripped = without_authtoken(user)
-        if stripped is not user:
-            response.json = stripped
-
-
 def _uses_session_token(request: RequestInfo) -> bool:
     for value in request.headers.getall("Authorization", ()):
         scheme = value.strip().partition(" ")[0]
@@ -49,8 +41,13 @@ class SessionAuthExists(VersionChange):
         )
 
     @older.response("POST", routes={"user.collection"})
+    @staticmethod
     def signup_answers_no_session_token(response: ResponseInfo) -> None:
-        _signup_without_token(response)
+        user = response.json
+        if isinstance(user, dict):
+            stripped = without_authtoken(user)
+            if stripped is not user:
+                response.json = stripped
 
     @older.request(routes={ANY_ROUTE}, when=_uses_session_token)
     def refuse_session_tokens(request: RequestInfo) -> None:

@@ -43,8 +43,12 @@ class SignupReturnsNoAuthToken(VersionChange):
         return response
 
     @newer.response("POST", routes={"user.collection"})
+    @staticmethod
     def drop_signup_token(response: ResponseInfo) -> None:
-        _drop_token(response)
+        user = response.json
+        bare = without_authtoken(user) if isinstance(user, dict) else user
+        if bare is not user:
+            response.json = bare
 
 
 async def _add_session_token(request: RequestInfo, call_next: Next, response: ResponseInfo) -> None:
@@ -63,13 +67,6 @@ async def _add_session_token(request: RequestInfo, call_next: Next, response: Re
     _record(request, login.result, _reason(login))
     if login.result == "ok" and login.token:
         response.json = with_authtoken(user, login.token)
-
-
-def _drop_token(response: ResponseInfo) -> None:
-    user = response.json
-    bare = without_authtoken(user) if isinstance(user, dict) else user
-    if bare is not user:
-        response.json = bare
 
 
 def _credentials(request: RequestInfo, user: Any) -> tuple[str, str] | None:

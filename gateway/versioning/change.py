@@ -1,7 +1,8 @@
 """VersionChange: one behavioural difference between API version N-1 and N, with its hooks.
 
 A change is a class in its own file, ``introduced_in = N``, whose docstring is its changelog
-entry. Its hooks are plain functions decorated with one of two sides:
+entry. Its hooks are functions in the class body (static methods when mypy should read the
+first argument as annotated, not as the class) decorated with one of two sides:
 
 - ``older``: for clients *older* than the change on an upstream that has it (client < N <=
   upstream): ``older.request`` upgrades the request N-1 → N, ``older.response`` downgrades the
@@ -95,7 +96,9 @@ class _Side:
         if unknown:
             raise MalformedChangeError(f"{self.side}.{kind}: unknown route(s) {unknown}")
 
-        def decorate(fn: Callable[..., Any]) -> Hook:
+        def decorate(fn: Callable[..., Any] | staticmethod[..., Any]) -> Hook:
+            if isinstance(fn, staticmethod):  # mypy types a plain function's first argument as
+                fn = fn.__func__  # the change class ("self"); a static method's as annotated
             params = list(inspect.signature(fn).parameters)
             wanted = 2 if kind is HookKind.AROUND else 1
             if len(params) != wanted:
