@@ -25,7 +25,6 @@ HOP_BY_HOP = frozenset(
 # Never forwarded upstream: the gateway sets these itself.
 _REQUEST_DROP = HOP_BY_HOP | {istr("Host"), istr("X-Kinvey-API-Version")}
 _RESPONSE_DROP = HOP_BY_HOP | {istr("X-Kinvey-API-Version")}
-FRAMING = frozenset(istr(h) for h in ("Content-Length", "Content-Encoding", "Transfer-Encoding"))
 
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]
 # The usual Connection values name no other header: nothing more to drop.
