@@ -134,9 +134,9 @@ async def _run_from(
     end, count = start, len(layers)
     while end < count:
         layer = layers[end]
-        refused = _request_hooks(layer, request) if layer.requests else None
-        if refused is not None:
-            response = refused
+        stopped = _request_hooks(layer, request) if layer.requests else None
+        if stopped is not None:  # a request hook failed: its answer goes back from here
+            response = stopped
             break
         end += 1
         if layer.arounds:
