@@ -1,20 +1,22 @@
 """The engine's contracts: one failure rule for every hook kind, counting by the engine only,
 and bodies read only when declared.
 
-A plan for a v1 client on a v3 upstream has two layers: ``Shapes`` (v2, outer) marks every
-answer on its way out; ``Fails`` (v3, inner) has a request, an around and a response hook
-that raise what the test asks for (``X-Raise``), and a response hook of its own that marks
-every answer. The failure rule (``versioning.pipeline``): the failing layer ends, its own
+A plan for a v1 client on a v4 upstream has up to three layers: ``Shapes`` (v2, outer) marks
+every answer on its way out; ``Fails`` (v3) has a request, an around and a response hook that
+raise what the test asks for (``X-Raise``), and a response hook of its own that marks every
+answer; ``ReadsBody`` (v4, inner) reads request bodies, declared or not. The failure rule (``versioning.pipeline``): the failing layer ends, its own
 response hooks do not run, the outer layers still shape the answer.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import pytest
 
 from gateway.kinvey.errors import KinveyError
+from gateway.observability.metrics import Metrics, NullMetrics
 from gateway.versioning import (
     ERRORS,
     SUCCESS,
@@ -26,7 +28,7 @@ from gateway.versioning import (
 )
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.change import HookKind, Side
-from gateway.versioning.metrics import NO_METRICS
+from gateway.versioning.metrics import NO_METRICS, NoMetrics, TranslationMetrics
 from gateway.versioning.model import UndeclaredBodyRead
 from tests.changes.support import FakeUpstream, Harness, run
 
@@ -188,3 +190,12 @@ def test_hook_side_and_kind_are_enums() -> None:
     assert kinds == {HookKind.REQUEST, HookKind.AROUND, HookKind.RESPONSE}
     with pytest.raises(ValueError):
         Side("sideways")
+
+
+@pytest.mark.parametrize("implementation", [Metrics, NullMetrics, NoMetrics])
+def test_the_gateway_metrics_implement_what_the_engine_counts(implementation: type) -> None:
+    """The handler passes ``observability.metrics.Metrics`` (typed ``Any`` there) as the engine's
+    ``TranslationMetrics``: every method the engine calls must exist with the same signature."""
+    for name in ("translation_applied", "translation_refused", "translation_failed"):
+        expected = inspect.signature(getattr(TranslationMetrics, name))
+        assert inspect.signature(getattr(implementation, name)) == expected, name
