@@ -27,7 +27,7 @@ from gateway.config_values import (
     as_url,
     as_version,
 )
-from gateway.shadow.reads import READ_ROUTES
+from gateway.kinvey.reads import READ_ROUTES
 
 Caster = Callable[[Any], Any]
 

@@ -19,10 +19,6 @@ def _text(raw: Any) -> str:
     return str(raw)
 
 
-def as_str(raw: Any) -> str:
-    return _text(raw)
-
-
 def as_optional_str(raw: Any) -> str | None:
     return None if raw is None else _text(raw)
 

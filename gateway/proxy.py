@@ -179,7 +179,7 @@ class Gateway:
         if plan.is_passthrough:
             # No change applies: no context, no copy of the request for hooks to rewrite.
             body = stream if preread is None else preread
-            result = await self._send(
+            result = await self.send_upstream(
                 request, exchange, base_url, request.method, raw_path, request.headers, pin, body
             )
             # A v6 app changing its password passes through here: old apps' sessions must end.
@@ -188,7 +188,7 @@ class Gateway:
         context = ExchangeContext(
             self.settings,
             app,
-            self._public_base(request),
+            self.public_base(request),
             self.services,
             self.metrics,
             exchange.applied,
@@ -218,7 +218,7 @@ class Gateway:
 
         async def send(outgoing: RequestInfo) -> ResponseInfo:
             body = outgoing.body if outgoing.body is not None else outgoing.stream
-            return await self._send(
+            return await self.send_upstream(
                 request,
                 exchange,
                 base_url,
@@ -232,7 +232,7 @@ class Gateway:
         result = await run_plan(plan, info, send)
         return await self._answer(request, exchange, result, version, base_url, replay)
 
-    async def _send(
+    async def send_upstream(
         self,
         request: web.BaseRequest,
         exchange: Exchange,
@@ -344,7 +344,7 @@ class Gateway:
             headers["X-Kinvey-Request-Id"] = new_request_id()
         location = headers.get("Location")
         if location is not None:
-            public_base = self._public_base(request)
+            public_base = self.public_base(request)
             headers["Location"] = rewrite_location(location, base_url, public_base)
         return headers
 
@@ -380,7 +380,7 @@ class Gateway:
         self.metrics.gateway_error("release_retired")
         return retired_error(identity.app_release, minimum, app.retired_message)
 
-    def _public_base(self, request: web.BaseRequest) -> str:
+    def public_base(self, request: web.BaseRequest) -> str:
         return self.public_base_url or f"{request.scheme}://{request.host}"
 
     def _authority(self, base_url: str) -> str:

@@ -16,6 +16,8 @@ from gateway.changes import BUNDLE
 from gateway.http.gateway_files import GatewayFiles
 from gateway.http.storage_probe import StorageProbe
 from gateway.http.upstream import UpstreamClient
+from gateway.kinvey.auth import AuthExchanges
+from gateway.kinvey.file_tickets import StorageCheck
 from gateway.kinvey.session_cache import TokenCache
 from gateway.kinvey.signing import UrlSigner
 from gateway.settings import Settings
@@ -42,8 +44,9 @@ def build_services(
         previous=[secret.encode() for secret in settings.url_signing_previous_secrets],
     )
     services.register(signer)
+    services.register(AuthExchanges(metrics.auth_exchange))
     if upstream is not None:
-        services.register(StorageProbe(upstream))
+        services.register(StorageCheck(StorageProbe(upstream).missing))
         local_handlers["gateway.file"] = GatewayFiles(
             settings, metrics, services, upstream, signer, BUNDLE
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey import routes
 from gateway.kinvey.auth import (
     LoginAnswer,
@@ -22,6 +21,7 @@ from gateway.kinvey.auth import (
     user_id_of,
 )
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo
 
 MFA_NOT_SUPPORTED = (

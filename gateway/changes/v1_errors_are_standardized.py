@@ -24,16 +24,11 @@ class ErrorsAreStandardized(VersionChange):
     introduced_in = 1
 
     @older.response(routes={ANY_ROUTE}, statuses=ERRORS)
+    @staticmethod
     def flatten_error_body_for_v0(response: ResponseInfo) -> None:
-        _flatten(response)
-
-
-def _flatten(response: ResponseInfo) -> None:
-    # A module function, not the hook body: mypy reads a hook's first parameter as ``self``
-    # of the change class and refuses attribute assignments to it.
-    body = response.json
-    if not is_error_body(body) or body["error"] in _ALWAYS_STRUCTURED:
-        return
-    flattened = to_v0_error_body(body)
-    if flattened is not body:  # an error already in the v0 shape keeps its bytes
-        response.json = flattened
+        body = response.json
+        if not is_error_body(body) or body["error"] in _ALWAYS_STRUCTURED:
+            return
+        flattened = to_v0_error_body(body)
+        if flattened is not body:  # an error already in the v0 shape keeps its bytes
+            response.json = flattened

@@ -7,14 +7,6 @@ from gateway.kinvey.errors import KinveyError
 from gateway.versioning import ANY_ROUTE, RequestInfo, ResponseInfo, VersionChange, older
 
 
-def _signup_without_token(response: ResponseInfo) -> None:
-    user = response.json
-    if isinstance(user, dict):
-        stripped = without_authtoken(user)
-        if stripped is not user:
-            response.json = stripped
-
-
 def _uses_session_token(request: RequestInfo) -> bool:
     for value in request.headers.getall("Authorization", ()):
         scheme = value.strip().partition(" ")[0]
@@ -42,7 +34,6 @@ class SessionAuthExists(VersionChange):
 
     @older.request("POST", routes={"user.login", "user.logout"})
     def refuse_login_and_logout(request: RequestInfo) -> None:
-        request.context.metrics.gateway_error("feature_unavailable")
         raise KinveyError(
             "FeatureUnavailable",
             debug="Session login and logout do not exist at API version 0; "
@@ -50,12 +41,16 @@ class SessionAuthExists(VersionChange):
         )
 
     @older.response("POST", routes={"user.collection"})
+    @staticmethod
     def signup_answers_no_session_token(response: ResponseInfo) -> None:
-        _signup_without_token(response)
+        user = response.json
+        if isinstance(user, dict):
+            stripped = without_authtoken(user)
+            if stripped is not user:
+                response.json = stripped
 
     @older.request(routes={ANY_ROUTE}, when=_uses_session_token)
     def refuse_session_tokens(request: RequestInfo) -> None:
-        request.context.metrics.gateway_error("feature_unavailable")
         raise KinveyError(
             "InvalidCredentials",
             debug="Session tokens do not exist at API version 0; send Basic user credentials",

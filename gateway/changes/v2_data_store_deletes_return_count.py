@@ -19,11 +19,8 @@ class DataStoreDeletesReturnCount(VersionChange):
     introduced_in = 2
 
     @older.response("DELETE", routes={"appdata.entity", "appdata.collection"}, statuses={200})
+    @staticmethod
     def drop_the_count(response: ResponseInfo) -> None:
-        _empty_if_count(response)
-
-
-def _empty_if_count(response: ResponseInfo) -> None:
-    body = response.json
-    if isinstance(body, dict) and set(body) == {"count"}:
-        response.empty(204)
+        body = response.json
+        if isinstance(body, dict) and set(body) == {"count"}:
+            response.empty(204)

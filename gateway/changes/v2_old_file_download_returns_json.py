@@ -20,25 +20,22 @@ class OldFileDownloadReturnsJson(VersionChange):
     introduced_in = 2
 
     @older.response("GET", routes={"blob.download_loc"}, statuses={200})
+    @staticmethod
     def redirect_to_the_uri(response: ResponseInfo) -> None:
-        _redirect(response)
-
-
-def _redirect(response: ResponseInfo) -> None:
-    body = response.json
-    uri = body.get("URI") if isinstance(body, dict) else None
-    if not isinstance(uri, str) or not uri:
-        raise KinveyError(
-            "KinveyInternalErrorRetry",
-            status=502,
-            debug="the upstream's download-loc answer has no URI to redirect to",
-        )
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in uri):
-        # A header cannot carry it; refusing beats a broken response or header injection.
-        raise KinveyError(
-            "KinveyInternalErrorRetry",
-            status=502,
-            debug="the upstream's download URI has control characters",
-        )
-    response.empty(302)
-    response.headers["Location"] = uri
+        body = response.json
+        uri = body.get("URI") if isinstance(body, dict) else None
+        if not isinstance(uri, str) or not uri:
+            raise KinveyError(
+                "KinveyInternalErrorRetry",
+                status=502,
+                debug="the upstream's download-loc answer has no URI to redirect to",
+            )
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in uri):
+            # A header cannot carry it; refusing beats a broken response or header injection.
+            raise KinveyError(
+                "KinveyInternalErrorRetry",
+                status=502,
+                debug="the upstream's download URI has control characters",
+            )
+        response.empty(302)
+        response.headers["Location"] = uri

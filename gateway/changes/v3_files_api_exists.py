@@ -20,7 +20,6 @@ class FilesApiExists(VersionChange):
 
     @older.request(routes={"blob.collection", "blob.entity"})
     def refuse_the_files_api(request: RequestInfo) -> None:
-        request.context.metrics.gateway_error("feature_unavailable")
         raise KinveyError(
             "FeatureUnavailable",
             debug=f"The Files API is not available at API version {request.client_version}; "

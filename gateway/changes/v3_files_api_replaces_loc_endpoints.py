@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gateway.http.storage_probe import StorageProbe
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.file_tickets import (
     RemovalTicket,
+    StorageCheck,
     TicketTooLarge,
     UploadTicket,
     removal_url,
@@ -73,7 +73,7 @@ class FilesApiReplacesLocEndpoints(VersionChange):
         if not _succeeded(response):
             return response
         download_url = _url_field(await _metadata(response), "_downloadURL")
-        if await request.context.service(StorageProbe).missing(download_url):
+        if await request.context.service(StorageCheck).missing(download_url):
             # Saved metadata whose bytes never arrived: the old API knew no such file.
             raise KinveyError("BlobNotFound", debug="the file has no uploaded content")
         return _uri_answer(response, download_url)

@@ -30,7 +30,6 @@ class FileContentTypeHeaderRequired(VersionChange):
     @newer.request("POST", "PUT", routes=METADATA_ROUTES)
     def require_the_header(request: RequestInfo) -> None:
         if not request.headers.get(HEADER):
-            request.context.metrics.gateway_error("bad_request")
             raise KinveyError(
                 "MissingRequestHeader",
                 debug=f"File metadata uploads need the {HEADER} header",

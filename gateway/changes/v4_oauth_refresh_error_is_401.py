@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.kinvey.errors import is_error_body
 from gateway.versioning import ANY_ROUTE, ResponseInfo, VersionChange, newer, older
 
@@ -21,15 +23,17 @@ class OAuthRefreshErrorIs401(VersionChange):
     introduced_in = 4
 
     @older.response(routes={ANY_ROUTE}, statuses={401})
+    @staticmethod
     def back_to_500(response: ResponseInfo) -> None:
-        _set_status_if_refresh_error(response, 500)
+        if _is_refresh_error(response.json):
+            response.status = 500
 
     @newer.response(routes={ANY_ROUTE}, statuses={500})
+    @staticmethod
     def forward_to_401(response: ResponseInfo) -> None:
-        _set_status_if_refresh_error(response, 401)
+        if _is_refresh_error(response.json):
+            response.status = 401
 
 
-def _set_status_if_refresh_error(response: ResponseInfo, status: int) -> None:
-    body = response.json
-    if is_error_body(body) and body["error"] == ERROR_NAME:
-        response.status = status
+def _is_refresh_error(body: Any) -> bool:
+    return is_error_body(body) and body["error"] == ERROR_NAME

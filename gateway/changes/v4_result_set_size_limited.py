@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import logging
 
-from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo, VersionChange, newer, older
 
 log = logging.getLogger("gateway.changes.result_set")

@@ -6,8 +6,8 @@ import asyncio
 import copy
 from typing import Any
 
-from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey.errors import KinveyError, describe, is_error_body
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo, VersionChange, newer, older
 
 MAX_ENTITIES = 100
@@ -33,7 +33,6 @@ class CollectionsAcceptManyEntitiesInOnePost(VersionChange):
     @older.request("POST", routes={"appdata.collection"}, reads_body=True)
     def refuse_multi_insert(request: RequestInfo) -> None:
         if _is_array(request):
-            request.context.metrics.gateway_error("feature_unavailable")
             raise KinveyError(
                 "FeatureUnavailable",
                 debug="Inserting multiple entities is not available in this Kinvey API version",
@@ -57,18 +56,15 @@ def _is_array(request: RequestInfo) -> bool:
     return isinstance(request.json, list)  # malformed JSON → 400 JSONParseError
 
 
-def _refuse(request: RequestInfo, status: int, debug: str) -> KinveyError:
-    request.context.metrics.gateway_error("bad_request")
+def _refuse(status: int, debug: str) -> KinveyError:
     return KinveyError("BadRequest", debug=debug, status=status)
 
 
 async def _fan_out(request: RequestInfo, call_next: Next, entities: list[Any]) -> ResponseInfo:
     if not entities:
-        raise _refuse(request, 400, "The array of entities to insert is empty")
+        raise _refuse(400, "The array of entities to insert is empty")
     if len(entities) > MAX_ENTITIES:
-        raise _refuse(
-            request, 413, f"At most {MAX_ENTITIES} entities can be inserted in one request"
-        )
+        raise _refuse(413, f"At most {MAX_ENTITIES} entities can be inserted in one request")
     outcomes: list[ResponseInfo | None] = [None] * len(entities)
     pending = [i for i, entity in enumerate(entities) if isinstance(entity, dict)]
     if pending:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 from gateway.changes.upstream_login import answer_from, login_upstream
-from gateway.http.jsonbody import BodyDecodeError
 from gateway.kinvey.auth import (
+    AuthExchanges,
     BasicCredentials,
     LoginAnswer,
     basic_header,
@@ -14,7 +14,8 @@ from gateway.kinvey.auth import (
     without_authtoken,
 )
 from gateway.kinvey.errors import KinveyError
-from gateway.kinvey.session_cache import SessionKey, TokenCache, end_sessions_after_user_save
+from gateway.kinvey.json_body import BodyDecodeError
+from gateway.kinvey.session_cache import SessionKey, TokenCache
 from gateway.versioning import (
     ANY_ROUTE,
     Next,
@@ -68,8 +69,11 @@ class BasicUserAuthRefused(VersionChange):
         response = await call_next(request)
         # The old password (or name) must stop working through the gateway at once, whatever
         # credentials changed it, even if the upstream keeps the sessions it was exchanged for.
-        cache = request.context.service(TokenCache)
-        end_sessions_after_user_save(cache, request.method, request.route, response.status)
+        if 200 <= response.status < 300:
+            route = request.route
+            request.context.service(TokenCache).end_sessions(
+                route.app_key or "", route.entity_id or ""
+            )
         return response
 
     @older.around(routes={ANY_ROUTE}, when=_has_user_basic)
@@ -98,11 +102,11 @@ def _cache_key(
 async def _serve_with_session(
     request: RequestInfo, call_next: Next, credentials: BasicCredentials
 ) -> ResponseInfo:
-    metrics = request.context.metrics
+    exchanges = request.context.service(AuthExchanges)
     app = request.context.app
     secret = app.app_secret if app is not None else None
     if not secret:
-        metrics.auth_exchange("basic_to_session", "no_app_secret", "none")
+        exchanges.record("basic_to_session", "no_app_secret", "none")
         raise KinveyError("InvalidCredentials", debug=NO_APP_SECRET)
     cache = request.context.service(TokenCache)
     key = _cache_key(cache, request, credentials)
@@ -115,7 +119,7 @@ async def _serve_with_session(
 
     async def obtain() -> LoginAnswer:
         answer, without_login = await cache.obtain(key, login)
-        metrics.auth_exchange("basic_to_session", answer.result, "hit" if without_login else "miss")
+        exchanges.record("basic_to_session", answer.result, "hit" if without_login else "miss")
         return answer
 
     answer = await obtain()

@@ -26,35 +26,29 @@ class LoginResponseIsWrappedWithMfaStatus(VersionChange):
     introduced_in = 6
 
     @older.response("POST", routes={"user.login"})
+    @staticmethod
     def unwrap_login_answer(response: ResponseInfo) -> None:
-        _unwrap(response)
+        answer = response.json
+        if requires_mfa(answer):
+            raise mfa_refusal()
+        if not _is_wrapped(answer):
+            return  # already the bare user
+        user = answer["user"]
+        if not isinstance(user, dict) or not isinstance(answer.get("authToken"), str):
+            raise _malformed("a wrapped login answer without user or authToken")
+        response.json = with_authtoken(user, answer["authToken"])
 
     @newer.response("POST", routes={"user.login"})
+    @staticmethod
     def wrap_login_answer(response: ResponseInfo) -> None:
-        _wrap(response)
-
-
-def _unwrap(response: ResponseInfo) -> None:
-    answer = response.json
-    if requires_mfa(answer):
-        raise mfa_refusal()
-    if not _is_wrapped(answer):
-        return  # already the bare user
-    user = answer["user"]
-    if not isinstance(user, dict) or not isinstance(answer.get("authToken"), str):
-        raise _malformed("a wrapped login answer without user or authToken")
-    response.json = with_authtoken(user, answer["authToken"])
-
-
-def _wrap(response: ResponseInfo) -> None:
-    user = response.json
-    if not isinstance(user, dict) or _is_wrapped(user):
-        return
-    kmd = user.get("_kmd")
-    token = kmd.get("authtoken") if isinstance(kmd, dict) else None
-    if not isinstance(kmd, dict) or not isinstance(token, str):
-        raise _malformed("a login answer without _kmd.authtoken")
-    response.json = {"mfaRequired": False, "user": without_authtoken(user), "authToken": token}
+        user = response.json
+        if not isinstance(user, dict) or _is_wrapped(user):
+            return
+        kmd = user.get("_kmd")
+        token = kmd.get("authtoken") if isinstance(kmd, dict) else None
+        if not isinstance(kmd, dict) or not isinstance(token, str):
+            raise _malformed("a login answer without _kmd.authtoken")
+        response.json = {"mfaRequired": False, "user": without_authtoken(user), "authToken": token}
 
 
 def _is_wrapped(answer: Any) -> bool:

@@ -28,13 +28,8 @@ class MfaEndpointsAdded(VersionChange):
 
     @older.request(routes={ANY_ROUTE}, when=_asks_for_mfa)
     def refuse_mfa_for_older_clients(request: RequestInfo) -> None:
-        _refuse_mfa(request)
+        raise KinveyError("FeatureUnavailable", debug=_DEBUG)
 
     @newer.request(routes={ANY_ROUTE}, when=_asks_for_mfa)
     def refuse_mfa_on_older_upstream(request: RequestInfo) -> None:
-        _refuse_mfa(request)
-
-
-def _refuse_mfa(request: RequestInfo) -> None:
-    request.context.metrics.gateway_error("feature_unavailable")
-    raise KinveyError("FeatureUnavailable", debug=_DEBUG)
+        raise KinveyError("FeatureUnavailable", debug=_DEBUG)

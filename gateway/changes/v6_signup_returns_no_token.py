@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from gateway.changes.upstream_login import login_upstream
-from gateway.http.jsonbody import BodyDecodeError
-from gateway.kinvey.auth import LoginAnswer, with_authtoken, without_authtoken
+from gateway.kinvey.auth import AuthExchanges, LoginAnswer, with_authtoken, without_authtoken
+from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo, VersionChange, newer, older
 
 log = logging.getLogger("gateway.changes.signup")
@@ -43,8 +43,12 @@ class SignupReturnsNoAuthToken(VersionChange):
         return response
 
     @newer.response("POST", routes={"user.collection"})
+    @staticmethod
     def drop_signup_token(response: ResponseInfo) -> None:
-        _drop_token(response)
+        user = response.json
+        bare = without_authtoken(user) if isinstance(user, dict) else user
+        if bare is not user:
+            response.json = bare
 
 
 async def _add_session_token(request: RequestInfo, call_next: Next, response: ResponseInfo) -> None:
@@ -65,13 +69,6 @@ async def _add_session_token(request: RequestInfo, call_next: Next, response: Re
         response.json = with_authtoken(user, login.token)
 
 
-def _drop_token(response: ResponseInfo) -> None:
-    user = response.json
-    bare = without_authtoken(user) if isinstance(user, dict) else user
-    if bare is not user:
-        response.json = bare
-
-
 def _credentials(request: RequestInfo, user: Any) -> tuple[str, str] | None:
     """The username and password to log in with: submitted, else generated (implicit user)."""
     if not isinstance(user, dict):
@@ -90,7 +87,7 @@ def _credentials(request: RequestInfo, user: Any) -> tuple[str, str] | None:
 
 
 def _record(request: RequestInfo, result: str, reason: str) -> None:
-    request.context.metrics.auth_exchange("login_after_signup", result, "none")
+    request.context.service(AuthExchanges).record("login_after_signup", result, "none")
     level = logging.INFO if result == "ok" else logging.WARNING
     log.log(level, "login after signup: %s%s", result, f" ({reason})" if reason else "")
 

@@ -25,13 +25,13 @@ from yarl import URL
 
 from gateway.exchange import read_upstream
 from gateway.http import headers as header_rules
-from gateway.http.jsonbody import BodyDecodeError, decode_json, encode_json
 from gateway.http.streaming import relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 from gateway.kinvey import routes
 from gateway.kinvey.auth import basic_header
 from gateway.kinvey.errors import KinveyError, is_error_body, to_v0_error_body
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
+from gateway.kinvey.json_body import BodyDecodeError, decode_json, encode_json
 from gateway.kinvey.signing import SignatureRefused, UrlSigner
 from gateway.settings import Settings
 from gateway.versioning.bundle import VersionBundle

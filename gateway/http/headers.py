@@ -6,8 +6,6 @@ Framing headers are recomputed whenever the gateway rewrites a body.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 HOP_BY_HOP = frozenset(
@@ -27,7 +25,6 @@ HOP_BY_HOP = frozenset(
 # Never forwarded upstream: the gateway sets these itself.
 _REQUEST_DROP = HOP_BY_HOP | {istr("Host"), istr("X-Kinvey-API-Version")}
 _RESPONSE_DROP = HOP_BY_HOP | {istr("X-Kinvey-API-Version")}
-FRAMING = frozenset(istr(h) for h in ("Content-Length", "Content-Encoding", "Transfer-Encoding"))
 
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]
 # The usual Connection values name no other header: nothing more to drop.
@@ -78,9 +75,3 @@ def upstream_request_headers(
 
 def client_response_headers(headers: Headers) -> CIMultiDict[str]:
     return _copy_without(headers, _RESPONSE_DROP)
-
-
-def drop_framing(headers: CIMultiDict[str], extra: Iterable[str] = ()) -> None:
-    """Forget framing after a body rewrite, so the server frames the new body itself."""
-    for name in (*FRAMING, *extra):
-        headers.popall(name, None)

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 LoginResult = Literal["ok", "invalid_credentials", "mfa_required", "error"]
+
+
+class AuthExchanges:
+    """Where a version change reports a login it made (or could not make) for a client.
+
+    ``record(kind, result, cache)`` is given by whoever builds the services (the app counts
+    them as ``kgw_auth_exchanges_total``); the changes only say what happened.
+    """
+
+    def __init__(self, record: Callable[[str, str, str], None]) -> None:
+        self.record = record
 
 
 @dataclass(frozen=True, slots=True)

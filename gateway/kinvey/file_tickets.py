@@ -14,6 +14,7 @@ storage's own signed upload URL, a file name). Both are sealed with ``signing.Ur
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,17 @@ from gateway.kinvey.signing import MAX_TOKEN_CHARS, SealedAction, SignatureRefus
 
 GATEWAY_FILES_PATH = "/_gateway/files/"
 _UPLOAD, _REMOVAL = "upload", "remove"
+
+
+class StorageCheck:
+    """Asks storage whether a file's download URL has content (the app wires in a probe).
+
+    ``missing(url)`` is True only when storage says the object does not exist; the version
+    changes reach it as a service and so never do the I/O themselves.
+    """
+
+    def __init__(self, missing: Callable[[str], Awaitable[bool]]) -> None:
+        self.missing = missing
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from gateway.kinvey.errors import ERROR_STATUS
 from gateway.kinvey.routes import KNOWN_ROUTES
 
 OTHER_METHOD: Final = "_OTHER"
@@ -36,6 +37,7 @@ UPSTREAM_OUTCOMES: Final = (
     "payload_error",
     "tls_error",
 )
+KINVEY_ERRORS: Final = tuple(ERROR_STATUS)
 TRANSLATION_DIRECTIONS: Final = ("request", "response", "around")
 AUTH_KINDS: Final = ("basic_to_session", "login_after_signup")
 AUTH_RESULTS: Final = ("ok", "invalid_credentials", "error", "mfa_required", "no_app_secret")
@@ -88,3 +90,10 @@ def status_class_label(status: int | None) -> str:
 def one_of(value: str, allowed: tuple[str, ...]) -> str:
     """``value`` when it is in ``allowed``, else ``other``: a caller bug stays one series."""
     return value if value in allowed else OTHER_VALUE
+
+
+def refusal_reason(error: str) -> str:
+    """The ``kgw_gateway_errors`` reason of a Kinvey error a version change answered with."""
+    if error == "FeatureUnavailable":
+        return "feature_unavailable"
+    return "internal" if ERROR_STATUS.get(error, 500) >= 500 else "bad_request"

@@ -11,15 +11,11 @@ cannot grow them), and the cells behind them are bounded by the label sets in
 
 from __future__ import annotations
 
-import weakref
 from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import product
-from types import SimpleNamespace
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
-import aiohttp
-from aiohttp import TraceConnectionCreateEndParams, TraceConnectionReuseconnParams
 from prometheus_client import (
     CollectorRegistry,
     GCCollector,
@@ -98,6 +94,11 @@ class Metrics:
             "Version changes that raised while translating (a bug in a change file).",
             ("change",),
         )
+        self._translation_refusals = CounterSet(
+            "kgw_translation_refusals",
+            "Requests a version change answered itself with a Kinvey error, by change and error.",
+            ("change", "error"),
+        )
         self._auth_exchanges = CounterSet(
             "kgw_auth_exchanges",
             "Extra upstream auth calls the gateway made for old clients (login on their behalf).",
@@ -134,6 +135,7 @@ class Metrics:
                     self._upstream_requests,
                     self._translations,
                     self._translation_errors,
+                    self._translation_refusals,
                     self._auth_exchanges,
                     GaugeReading(
                         "kgw_http_requests_in_flight",
@@ -172,6 +174,7 @@ class Metrics:
         self._upstream_cells: dict[tuple[str, int | None, str], _UpstreamCells] = {}
         self._translation_cells: dict[tuple[str, str], Cell] = {}
         self._translation_error_cells: dict[str, Cell] = {}
+        self._refusal_cells: dict[tuple[str, str], tuple[Cell, Cell]] = {}
         self._auth_cells: dict[tuple[str, str, str], Cell] = {}
 
     def register_changes(self, changes: Iterable[str]) -> None:
@@ -238,6 +241,18 @@ class Metrics:
     def translation_failed(self, change: str) -> None:
         self._translation_error_cell(change)[0] += 1
 
+    def translation_refused(self, change: str, error: str) -> None:
+        """Counted by change and error, and as an answer the gateway made itself."""
+        cells = self._refusal_cells.get((change, error))
+        if cells is None:
+            cells = (
+                self._translation_refusals.cell(change, lbl.one_of(error, lbl.KINVEY_ERRORS)),
+                self._gateway_error_cells[lbl.refusal_reason(error)],
+            )
+            _remember(self._refusal_cells, (change, error), cells)
+        for cell in cells:
+            cell[0] += 1
+
     def auth_exchange(self, kind: str, result: str, cache: str) -> None:
         key = (kind, result, cache)
         cell = self._auth_cells.get(key)
@@ -259,37 +274,6 @@ class Metrics:
 
     def connection_reused(self) -> None:
         self._reused_cell[0] += 1
-
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """Count upstream connections opened vs reused through aiohttp's tracing signals.
-
-        Tracing makes aiohttp send about ten signals per request (a few µs); the cheaper
-        way is :meth:`connector_class`, which counts the same two numbers.
-        """
-        opened, reused = self.connection_opened, self.connection_reused
-
-        async def on_created(
-            _s: aiohttp.ClientSession, _c: SimpleNamespace, _p: TraceConnectionCreateEndParams
-        ) -> None:
-            opened()
-
-        async def on_reused(
-            _s: aiohttp.ClientSession, _c: SimpleNamespace, _p: TraceConnectionReuseconnParams
-        ) -> None:
-            reused()
-
-        config = aiohttp.TraceConfig()
-        config.on_connection_create_end.append(on_created)
-        config.on_connection_reuseconn.append(on_reused)
-        return config
-
-    def connector_class(self) -> type[aiohttp.TCPConnector]:
-        """A TCPConnector that counts connections opened vs reused (use instead of tracing).
-
-        Every successful ``connect()`` hands out either a new connection or a pooled one; a
-        connection's protocol object is new exactly when the connection is.
-        """
-        return _counting_connector(self)
 
     def _bind_request(self, key: tuple[str, str, int, int | None]) -> _RequestCells:
         method, route, status, api_version = key
@@ -319,23 +303,6 @@ class Metrics:
             cell = self._translation_errors.cell(change)
             _remember(self._translation_error_cells, change, cell)
         return cell
-
-
-def _counting_connector(metrics: Metrics) -> type[aiohttp.TCPConnector]:
-    seen: weakref.WeakSet[Any] = weakref.WeakSet()
-
-    class CountingConnector(aiohttp.TCPConnector):
-        async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
-            connection = await super().connect(req, traces, timeout)
-            protocol = connection.protocol
-            if protocol in seen:
-                metrics.connection_reused()
-            else:
-                seen.add(protocol)
-                metrics.connection_opened()
-            return connection
-
-    return CountingConnector
 
 
 class NullMetrics(Metrics):
@@ -381,6 +348,9 @@ class NullMetrics(Metrics):
     def translation_failed(self, change: str) -> None:
         pass
 
+    def translation_refused(self, change: str, error: str) -> None:
+        pass
+
     def auth_exchange(self, kind: str, result: str, cache: str) -> None:
         pass
 
@@ -392,13 +362,6 @@ class NullMetrics(Metrics):
 
     def connection_reused(self) -> None:
         pass
-
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """An empty config; better still, pass no trace config when ``enabled`` is False."""
-        return aiohttp.TraceConfig()
-
-    def connector_class(self) -> type[aiohttp.TCPConnector]:
-        return aiohttp.TCPConnector
 
 
 def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:

@@ -11,7 +11,6 @@ Not thread-safe by design: call ``inc``/``observe`` paths from the event loop th
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from prometheus_client.metrics_core import (
@@ -67,12 +66,6 @@ class HistogramSet:
         if found is None:
             found = self.cells[labels] = [0.0] * (len(self.bounds) + 2)
         return found
-
-    def observe(self, cell: Cell, value: float) -> None:
-        """Count ``value`` in ``cell`` (hot paths inline these two lines)."""
-        # bisect_left: the first bound >= value, i.e. its "le" bucket; past the end: +Inf.
-        cell[bisect_left(self.bounds, value)] += 1
-        cell[-1] += value
 
     def family(self) -> Metric:
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)

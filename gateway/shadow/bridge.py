@@ -2,21 +2,21 @@
 and replay the request at another pin through the same changes.
 
 A replay runs the handler's own steps (plan, hooks, upstream call, the client's headers: the
-handler's methods, called from here on purpose), so the candidate answer is what the client
-would have received; it is counted in no request, upstream or translation metric.
+``ShadowHost`` below, which ``gateway.proxy.Gateway`` is), so the candidate answer is what the
+client would have received; it is counted in no request, upstream or translation metric.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.exchange import BodyTooLarge, Exchange, read_bounded
 from gateway.http.streaming import client_body
 from gateway.kinvey.routes import RouteMatch
-from gateway.observability.metrics import NullMetrics
+from gateway.settings import Settings
 from gateway.shadow.runner import (
     Captured,
     Fetch,
@@ -24,14 +24,41 @@ from gateway.shadow.runner import (
     ShadowFetchFailed,
     ShadowRunner,
 )
-from gateway.versioning.context import ExchangeContext
+from gateway.versioning.bundle import VersionBundle
+from gateway.versioning.context import ExchangeContext, Services
+from gateway.versioning.metrics import NO_METRICS
 from gateway.versioning.model import RequestInfo, ResponseInfo
 from gateway.versioning.pipeline import run_plan
 
-if TYPE_CHECKING:
-    from gateway.proxy import Gateway
 
-_UNCOUNTED = NullMetrics()
+class ShadowHost(Protocol):
+    """What a replay uses of the request handler."""
+
+    settings: Settings
+    services: Services
+    bundle: VersionBundle
+    shadow: ShadowRunner | None
+    in_flight: int
+    max_in_flight: int
+
+    async def send_upstream(
+        self,
+        request: web.BaseRequest,
+        exchange: Exchange,
+        base_url: str,
+        method: str,
+        raw_path: str,
+        incoming: CIMultiDict[str] | CIMultiDictProxy[str],
+        upstream_version: int,
+        body: bytes | None,
+        counted: bool = True,
+    ) -> ResponseInfo: ...
+
+    def client_headers(
+        self, request: web.BaseRequest, result: ResponseInfo, version: int, base_url: str
+    ) -> CIMultiDict[str]: ...
+
+    def public_base(self, request: web.BaseRequest) -> str: ...
 
 
 async def replay_of(
@@ -62,7 +89,7 @@ async def replay_of(
     return Replay(request.method, raw_path, match, headers, body, version, pin, base_url, request)
 
 
-def fetcher(gateway: Gateway) -> Fetch:
+def fetcher(gateway: ShadowHost) -> Fetch:
     async def fetch(replay: Replay, pin: int, base_url: str) -> Captured:
         """The request again at ``pin`` on ``base_url``: the answer the client would get."""
         exchange = Exchange()
@@ -71,9 +98,9 @@ def fetcher(gateway: Gateway) -> Fetch:
         context = ExchangeContext(
             gateway.settings,
             app,
-            gateway._public_base(origin),
+            gateway.public_base(origin),
             gateway.services,
-            _UNCOUNTED,
+            NO_METRICS,
             exchange.applied,
         )
         info = RequestInfo(
@@ -88,7 +115,7 @@ def fetcher(gateway: Gateway) -> Fetch:
         )
 
         async def send(outgoing: RequestInfo) -> ResponseInfo:
-            return await gateway._send(
+            return await gateway.send_upstream(
                 origin,
                 exchange,
                 base_url,

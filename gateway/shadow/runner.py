@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.http.jsonbody import BodyDecodeError, decode_json
+from gateway.kinvey.json_body import BodyDecodeError, decode_json
+from gateway.kinvey.reads import is_read
 from gateway.kinvey.routes import RouteMatch
 from gateway.shadow.compare import Answer, Json, differences, normalize
-from gateway.shadow.reads import is_read
 from gateway.shadow.record import Sample, ShadowRecorder
 
 log = logging.getLogger("gateway.shadow")

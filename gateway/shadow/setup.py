@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from gateway.proxy import Gateway
 from gateway.settings import Settings
-from gateway.shadow.bridge import fetcher
+from gateway.shadow.bridge import ShadowHost, fetcher
 from gateway.shadow.record import ShadowRecorder
 from gateway.shadow.runner import ShadowConfig, ShadowRunner
 
@@ -35,7 +34,7 @@ def shadow_config(settings: Settings) -> ShadowConfig | None:
 
 
 def attach_shadow(
-    gateway: Gateway, settings: Settings, registry: CollectorRegistry | None
+    gateway: ShadowHost, settings: Settings, registry: CollectorRegistry | None
 ) -> ShadowRunner | None:
     config = shadow_config(settings)
     if config is None:

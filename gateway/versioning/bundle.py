@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gateway.versioning.change import Hook, MalformedChangeError, VersionChange
+from gateway.versioning.change import Hook, HookKind, MalformedChangeError, Side, VersionChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +41,6 @@ class Plan:
     def change_names(self) -> tuple[str, ...]:
         return tuple(layer.change for layer in self.layers)
 
-    def may_touch_response(self, status: int) -> bool:
-        return any(
-            status in hook.statuses for layer in self.layers for hook in layer.responses
-        ) or any(layer.arounds for layer in self.layers)
-
 
 EMPTY_PLAN = Plan((), False)
 
@@ -64,6 +59,10 @@ class VersionBundle:
         self.newest_version = max((c.introduced_in for c in self.changes), default=0)
         self._plan = lru_cache(maxsize=4096)(self._compute_plan)
 
+    def clear_plans(self) -> None:
+        """Forget the cached plans (a test that rewrites a change's hooks calls this)."""
+        self._plan.cache_clear()
+
     def plan(self, client: int, upstream: int, method: str, route: str) -> Plan:
         if client == upstream:
             return EMPTY_PLAN
@@ -72,11 +71,11 @@ class VersionBundle:
     def _compute_plan(self, client: int, upstream: int, method: str, route: str) -> Plan:
         if client < upstream:
             side, active = (
-                "older",
+                Side.OLDER,
                 [c for c in self.changes if client < c.introduced_in <= upstream],
             )
         else:
-            side = "newer"
+            side = Side.NEWER
             active = [c for c in reversed(self.changes) if upstream < c.introduced_in <= client]
         layers: list[Layer] = []
         for change in active:
@@ -86,10 +85,12 @@ class VersionBundle:
                     Layer(
                         change.__qualname__,
                         change.introduced_in,
-                        tuple(h for h in hooks if h.kind == "request"),
-                        tuple(h for h in hooks if h.kind == "around"),
-                        tuple(h for h in hooks if h.kind == "response"),
-                        frozenset().union(*(h.statuses for h in hooks if h.kind == "response")),
+                        tuple(h for h in hooks if h.kind is HookKind.REQUEST),
+                        tuple(h for h in hooks if h.kind is HookKind.AROUND),
+                        tuple(h for h in hooks if h.kind is HookKind.RESPONSE),
+                        frozenset().union(
+                            *(h.statuses for h in hooks if h.kind is HookKind.RESPONSE)
+                        ),
                     )
                 )
         if not layers:

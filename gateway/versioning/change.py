@@ -1,7 +1,8 @@
 """VersionChange: one behavioural difference between API version N-1 and N, with its hooks.
 
 A change is a class in its own file, ``introduced_in = N``, whose docstring is its changelog
-entry. Its hooks are plain functions decorated with one of two sides:
+entry. Its hooks are functions in the class body (static methods when mypy should read the
+first argument as annotated, not as the class) decorated with one of two sides:
 
 - ``older``: for clients *older* than the change on an upstream that has it (client < N <=
   upstream): ``older.request`` upgrades the request N-1 → N, ``older.response`` downgrades the
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from gateway.kinvey.routes import KNOWN_ROUTES
@@ -38,10 +40,21 @@ class MalformedChangeError(TypeError):
     """A version change is declared wrongly; raised when its module is imported."""
 
 
+class Side(StrEnum):
+    OLDER = "older"  # clients older than the change, on an upstream that has it
+    NEWER = "newer"  # clients that have the change, on an upstream that does not
+
+
+class HookKind(StrEnum):
+    REQUEST = "request"
+    RESPONSE = "response"
+    AROUND = "around"
+
+
 @dataclass(frozen=True, slots=True)
 class Hook:
-    side: str  # "older" | "newer"
-    kind: str  # "request" | "response" | "around"
+    side: Side
+    kind: HookKind
     fn: Callable[..., Any]
     methods: frozenset[str] | None  # None: any method
     routes: frozenset[str] | None  # None: any route
@@ -63,12 +76,12 @@ class Hook:
 
 
 class _Side:
-    def __init__(self, side: str) -> None:
+    def __init__(self, side: Side) -> None:
         self.side = side
 
     def _hook(
         self,
-        kind: str,
+        kind: HookKind,
         methods: Iterable[str],
         routes: Collection[str],
         statuses: Collection[int] = SUCCESS,
@@ -83,14 +96,16 @@ class _Side:
         if unknown:
             raise MalformedChangeError(f"{self.side}.{kind}: unknown route(s) {unknown}")
 
-        def decorate(fn: Callable[..., Any]) -> Hook:
+        def decorate(fn: Callable[..., Any] | staticmethod[..., Any]) -> Hook:
+            if isinstance(fn, staticmethod):  # mypy types a plain function's first argument as
+                fn = fn.__func__  # the change class ("self"); a static method's as annotated
             params = list(inspect.signature(fn).parameters)
-            wanted = 2 if kind == "around" else 1
+            wanted = 2 if kind is HookKind.AROUND else 1
             if len(params) != wanted:
                 raise MalformedChangeError(
                     f"hook {fn.__qualname__} must take {wanted} argument(s), takes {params}"
                 )
-            if (kind == "around") != inspect.iscoroutinefunction(fn):
+            if (kind is HookKind.AROUND) != inspect.iscoroutinefunction(fn):
                 raise MalformedChangeError(
                     f"hook {fn.__qualname__}: around hooks are async, the others are not"
                 )
@@ -108,12 +123,12 @@ class _Side:
         reads_body: bool = False,
         when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[RequestHook], Hook]:
-        return self._hook("request", methods, routes, reads_body=reads_body, when=when)
+        return self._hook(HookKind.REQUEST, methods, routes, reads_body=reads_body, when=when)
 
     def response(
         self, *methods: str, routes: Collection[str], statuses: Collection[int] = SUCCESS
     ) -> Callable[[ResponseHook], Hook]:
-        return self._hook("response", methods, routes, statuses)
+        return self._hook(HookKind.RESPONSE, methods, routes, statuses)
 
     def around(
         self,
@@ -122,11 +137,11 @@ class _Side:
         reads_body: bool = False,
         when: Callable[[RequestInfo], bool] | None = None,
     ) -> Callable[[AroundHook], Hook]:
-        return self._hook("around", methods, routes, reads_body=reads_body, when=when)
+        return self._hook(HookKind.AROUND, methods, routes, reads_body=reads_body, when=when)
 
 
-older = _Side("older")
-newer = _Side("newer")
+older = _Side(Side.OLDER)
+newer = _Side(Side.NEWER)
 
 
 class VersionChange:
@@ -148,19 +163,7 @@ class VersionChange:
         hooks: list[Hook] = []
         for attr, value in cls.__dict__.items():
             if isinstance(value, Hook):
-                hooks.append(
-                    Hook(
-                        value.side,
-                        value.kind,
-                        value.fn,
-                        value.methods,
-                        value.routes,
-                        value.statuses,
-                        value.reads_body,
-                        change=name,
-                        when=value.when,
-                    )
-                )
+                hooks.append(replace(value, change=name))
             elif callable(value) and not attr.startswith("__"):
                 raise MalformedChangeError(
                     f"{name}.{attr}: undecorated function; use older.*/newer.* or a module helper"
@@ -171,7 +174,3 @@ class VersionChange:
 
     def __init__(self) -> None:
         raise TypeError("version changes are declarations; they are never instantiated")
-
-    @classmethod
-    def changelog_entry(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or "")

@@ -6,15 +6,15 @@ import inspect
 from itertools import groupby
 
 from gateway.versioning.bundle import VersionBundle
+from gateway.versioning.change import Side, VersionChange
 
 
-def _sides(change: type) -> str:
-    hooks = getattr(change, "hooks", ())
-    sides = {h.side for h in hooks}
+def _sides(change: type[VersionChange]) -> str:
+    sides = {h.side for h in change.hooks}
     parts = []
-    if "older" in sides:
+    if Side.OLDER in sides:
         parts.append("older clients: translated")
-    if "newer" in sides:
+    if Side.NEWER in sides:
         parts.append("newer clients on an older upstream: emulated")
     return "; ".join(parts)
 

@@ -1,17 +1,32 @@
 """ExchangeContext: what a hook may use beyond the request itself.
 
 Services (the token cache, the URL signer, ...) are registered once at start, keyed by their
-type, so the framework needs no import of the changes' helpers.
+type, so the framework needs no import of the changes' helpers. The settings and the app's
+policy arrive as the narrow views below (``gateway.settings`` satisfies them): the engine
+imports nothing above it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from gateway.settings import AppPolicy, Settings
+from gateway.versioning.metrics import TranslationMetrics
 
 T = TypeVar("T")
+
+
+class SettingsView(Protocol):
+    """The gateway's settings, read by dotted name (``"limits.result_set_limit"``)."""
+
+    def __getitem__(self, path: str) -> Any: ...
+
+
+class AppView(Protocol):
+    """The configured policy of the request's app (its secret, for logins on its behalf)."""
+
+    @property
+    def app_secret(self) -> str | None: ...
 
 
 class Services:
@@ -30,11 +45,11 @@ class Services:
 
 @dataclass(slots=True)
 class ExchangeContext:
-    settings: Settings
-    app: AppPolicy | None
+    settings: SettingsView
+    app: AppView | None
     public_base_url: str
     services: Services
-    metrics: Any
+    metrics: TranslationMetrics
     applied: list[str] = field(default_factory=list)
 
     def service(self, kind: type[T]) -> T:

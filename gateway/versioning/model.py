@@ -3,25 +3,31 @@
 Bodies are loaded lazily: a request or response that no hook needs keeps its stream and is
 relayed without buffering. ``json`` parses the buffered body once; assigning it marks the body
 changed, so an untouched body is never re-serialised (its bytes stay exactly as received).
+Reading ``json`` of a body nobody loaded raises ``UndeclaredBodyRead``: a request body is loaded
+only when a hook of the plan declares ``reads_body``, a response body by the engine before a
+response hook or by ``await response.load()`` in an around hook.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_plus
 
 from multidict import CIMultiDict
 
-from gateway.http.jsonbody import decode_json, encode_json
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.json_body import decode_json, encode_json
 from gateway.kinvey.routes import RouteMatch
 
 if TYPE_CHECKING:
     from gateway.versioning.context import ExchangeContext
 
 _UNSET: Any = object()
+
+
+class UndeclaredBodyRead(RuntimeError):
+    """A hook read a body that was never loaded: its declaration (``reads_body``) is missing."""
 
 
 class RequestInfo:
@@ -92,7 +98,12 @@ class RequestInfo:
     @property
     def json(self) -> Any:
         if self._json is _UNSET:
-            self._json = decode_json(self.body or b"", self.headers.get("Content-Encoding"))
+            body = self.body
+            if body is None:
+                if self.stream is not None:
+                    raise UndeclaredBodyRead("request body not loaded: declare reads_body=True")
+                body = b""  # the request has no body
+            self._json = decode_json(body, self.headers.get("Content-Encoding"))
         return self._json
 
     @json.setter
@@ -159,10 +170,6 @@ class ResponseInfo:
         response.json = value
         return response
 
-    @property
-    def is_streaming(self) -> bool:
-        return self.body is None
-
     async def load(self) -> bytes:
         """Buffer the body (once); the upstream stream is read to its end."""
         if self.body is None:
@@ -175,7 +182,7 @@ class ResponseInfo:
     def json(self) -> Any:
         if self._json is _UNSET:
             if self.body is None:
-                raise RuntimeError("response body not loaded: a hook must declare it reads it")
+                raise UndeclaredBodyRead("response body not loaded: await response.load() first")
             self._json = decode_json(self.body, self.headers.get("Content-Encoding"))
         return self._json
 
@@ -186,19 +193,6 @@ class ResponseInfo:
         for name in ("Content-Encoding", "Content-Length", "Transfer-Encoding"):
             self.headers.popall(name, None)
         self.headers["Content-Type"] = "application/json; charset=utf-8"
-
-    @property
-    def has_json(self) -> bool:
-        if self.body is None:
-            return False
-        content_type = self.headers.get("Content-Type", "")
-        if "json" not in content_type and content_type:
-            return False
-        try:
-            self.json  # noqa: B018 - parse once to learn whether it is JSON
-        except (ValueError, json.JSONDecodeError):
-            return False
-        return True
 
     def empty(self, status: int) -> None:
         """Become a body-less response (204, 302): no body and no Content-Type."""

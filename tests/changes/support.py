@@ -4,26 +4,30 @@ Unit cases build a ``RequestInfo`` and run it through ``BUNDLE.plan(N, M, method
 against a function standing in for the upstream. ``Harness`` gives the request one gateway's
 worth of settings (the test app's secret, any overrides), services and recorded metrics, and
 records every request that reached the upstream; ``make_request`` gives a bare context (no app
-configured, only the services a test passes). End-to-end cases call a real gateway in front of
-the real emulator with ``tests.support.kinvey_client.KinveyClient``, or ``AppClient`` here,
+configured, only the services a test passes). Bodies arrive as in production: a request body
+is a stream, loaded only when the plan declares it reads it, so a hook that reads a body it
+did not declare fails here as it would in the gateway. End-to-end cases call a real gateway in
+front of the real emulator with ``tests.support.kinvey_client.KinveyClient``, or ``AppClient`` here,
 which also signs up and logs in as the test app.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from multidict import CIMultiDict
 
 from gateway.changes import BUNDLE
+from gateway.exchange import read_bounded
 from gateway.kinvey.routes import match
 from gateway.services import build_services
 from gateway.settings import Settings, load_settings
 from gateway.versioning import RequestInfo, ResponseInfo
-from gateway.versioning.bundle import Plan
+from gateway.versioning.bundle import Plan, VersionBundle
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.pipeline import run_plan
 from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET, RunningGateway
@@ -39,24 +43,24 @@ MASTER_AUTH = basic(APP_KEY, MASTER_SECRET)
 
 @dataclass
 class RecordingMetrics:
-    """Stands in for the gateway's metrics; remembers what the changes reported."""
+    """Stands in for the gateway's metrics; remembers what the engine and services reported."""
 
     applied: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     auth: list[tuple[str, str, str]] = field(default_factory=list)
-    gateway_errors: list[str] = field(default_factory=list)
 
     def translation_applied(self, change: str, direction: str) -> None:
         self.applied.append((change, direction))
+
+    def translation_refused(self, change: str, error: str) -> None:
+        self.refused.append((change, error))
 
     def translation_failed(self, change: str) -> None:
         self.failed.append(change)
 
     def auth_exchange(self, kind: str, result: str, cache: str) -> None:
         self.auth.append((kind, result, cache))
-
-    def gateway_error(self, reason: str) -> None:
-        self.gateway_errors.append(reason)
 
 
 @dataclass
@@ -66,21 +70,34 @@ class Seen:
     method: str
     raw_path: str
     headers: CIMultiDict[str]
-    body: bytes | None
+    body: bytes  # b"": none
 
     @classmethod
     def of(cls, request: RequestInfo) -> Seen:
-        return cls(request.method, request.raw_path, request.headers.copy(), request.body)
+        return cls(request.method, request.raw_path, request.headers.copy(), request.body or b"")
+
+
+async def one_chunk(body: bytes) -> AsyncIterator[bytes]:
+    """A client body stream, readable once (as aiohttp's is)."""
+    yield body
 
 
 @dataclass
 class FakeUpstream:
-    """Answers with ``answer(request)`` (a response, or an awaitable one) and records requests."""
+    """Answers with ``answer(request)`` (a response, or an awaitable one) and records requests.
+
+    A body still streaming is read here, as the upstream would receive it; ``answer`` gets a
+    copy holding those bytes, so the hooks' own request stays as the gateway holds it.
+    """
 
     answer: Callable[[RequestInfo], ResponseInfo | Awaitable[ResponseInfo]]
     seen: list[Seen] = field(default_factory=list)
 
     async def __call__(self, request: RequestInfo) -> ResponseInfo:
+        if request.body is None and request.stream is not None:
+            received = copy.copy(request)
+            received.body = b"".join([chunk async for chunk in request.stream])
+            request = received
         self.seen.append(Seen.of(request))
         answer = self.answer(request)
         return answer if isinstance(answer, ResponseInfo) else await answer
@@ -122,11 +139,12 @@ class Harness:
         upstream: int,
         *,
         body: Any = UNSET,
-        raw_body: bytes | None = b"",
+        raw_body: bytes = b"",
         headers: dict[str, str] | None = None,
         stream: Any = None,
     ) -> RequestInfo:
-        """``body`` is sent as JSON; ``raw_body`` as it is."""
+        """``body`` is sent as JSON; ``raw_body`` as it is; either streams (``stream`` given:
+        that stream, with nothing loaded)."""
         route = match(path)
         context = ExchangeContext(
             self.settings,
@@ -143,12 +161,13 @@ class Harness:
             client_version=client,
             upstream_version=upstream,
             context=context,
-            body=raw_body,
             stream=stream,
         )
         if body is not UNSET:
-            info.body = json.dumps(body).encode()
+            raw_body = json.dumps(body).encode()
             info.headers["Content-Type"] = "application/json"
+        if raw_body and stream is None:
+            info.stream = one_chunk(raw_body)
         return info
 
     async def run(self, request: RequestInfo, upstream: Upstream) -> ResponseInfo:
@@ -182,17 +201,55 @@ def metrics_of(request: RequestInfo) -> RecordingMetrics:
     return metrics
 
 
-def plan_for(request: RequestInfo) -> Plan:
-    return BUNDLE.plan(
+def plan_for(request: RequestInfo, bundle: VersionBundle = BUNDLE) -> Plan:
+    return bundle.plan(
         request.client_version, request.upstream_version, request.method, request.route.name
     )
 
 
-async def run(request: RequestInfo, upstream: Upstream) -> ResponseInfo:
-    """The request through every change between its client and upstream versions."""
-    response = await run_plan(plan_for(request), request, upstream)
+async def run(
+    request: RequestInfo, upstream: Upstream, bundle: VersionBundle = BUNDLE
+) -> ResponseInfo:
+    """The request through every change between its client and upstream versions; its body
+    is loaded first only when the plan reads it, as the gateway does."""
+    plan = plan_for(request, bundle)
+    if plan.reads_request_body and request.stream is not None:
+        limit = int(request.context.settings["limits.max_buffered_body_bytes"])
+        request.body = await read_bounded(request.stream, None, limit)
+    response = await run_plan(plan, request, upstream)
     await response.load()
     return response
+
+
+async def assert_untouched(
+    method: str,
+    path: str,
+    client: int,
+    upstream: int,
+    *,
+    body: Any = UNSET,
+    status: int = 200,
+    answer: Any = None,
+    harness: Harness | None = None,
+) -> None:
+    """No change between ``client`` and ``upstream`` acts on this exchange: the upstream gets
+    the request as sent (``body`` as JSON, streamed: nothing buffered it), the client the answer
+    as given (JSON, or none)."""
+    harness = harness or Harness()
+    request = harness.request(method, path, client, upstream, body=body)
+    sent = (
+        method,
+        path,
+        b"" if body is UNSET else json.dumps(body).encode(),
+        request.headers.copy(),
+    )
+    response = await harness.run(request, answering(status, answer))
+    assert request.body is None, "the body was buffered though no change reads it"
+    assert [(seen.method, seen.raw_path, seen.body, seen.headers) for seen in harness.seen] == [
+        sent
+    ]
+    given = b"" if answer is None else json_answer(status, answer).body
+    assert (response.status, response.body) == (status, given)
 
 
 def json_answer(status: int, value: Any, **headers: str) -> ResponseInfo:

@@ -9,6 +9,7 @@ from tests.changes.support import (
     APP_AUTH,
     StartGatewayOnEmulator,
     answering,
+    assert_untouched,
     make_request,
     metrics_of,
     run,
@@ -30,7 +31,7 @@ async def test_v0_login_and_logout_are_refused_without_calling_upstream(
     assert response.status == 400
     assert response.json == V0_FEATURE_UNAVAILABLE
     assert upstream.seen == []
-    assert metrics_of(request).gateway_errors == ["feature_unavailable"]
+    assert metrics_of(request).refused == [("SessionAuthExists", "FeatureUnavailable")]
 
 
 @pytest.mark.parametrize("scheme", ["Kinvey", "kinvey", "KINVEY"])
@@ -119,3 +120,9 @@ async def test_v0_signup_answers_no_session_token(pin: int) -> None:
     assert response.json == {"_id": "u1", "username": "ada", "_kmd": {"lmt": "t"}}
     # v1 clients keep the token their version returned.
     assert (await run(_signup(1, pin), answering(201, user))).json["_kmd"]["authtoken"] == "tok"
+
+
+async def test_other_answers_keep_their_session_token() -> None:
+    """Only a signup answer loses its token: a custom endpoint may return a user document."""
+    user = {"_id": "u1", "_kmd": {"authtoken": "kept"}}
+    await assert_untouched("POST", f"/rpc/{APP_KEY}/custom/me", 0, 1, body={}, answer=user)

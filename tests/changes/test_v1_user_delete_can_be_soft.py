@@ -6,7 +6,7 @@ import pytest
 
 from gateway.changes import BUNDLE
 from gateway.versioning.pipeline import run_plan
-from tests.changes.support import answering, make_request
+from tests.changes.support import answering, assert_untouched, make_request
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,7 @@ async def test_v0_flags_are_dropped_on_the_way_to_v1(query: str, sent: str) -> N
 
 def test_v1_clients_keep_their_flags_for_the_v2_change() -> None:
     assert BUNDLE.plan(1, 6, "DELETE", "user.entity").change_names.count("UserDeleteCanBeSoft") == 0
+
+
+async def test_flags_on_other_deletes_are_left_alone() -> None:
+    await assert_untouched("DELETE", "/appdata/k/books/b1?soft=true&hard=true", 0, 1)

@@ -7,7 +7,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.changes.support import MASTER_AUTH, StartGatewayOnEmulator, answering, make_request, run
+from tests.changes.support import (
+    MASTER_AUTH,
+    StartGatewayOnEmulator,
+    answering,
+    assert_untouched,
+    make_request,
+    run,
+)
 from tests.conftest import APP_KEY
 from tests.support.kinvey_client import KinveyClient
 
@@ -82,3 +89,10 @@ async def test_end_to_end_raw_framing_through_a_real_gateway(
                 headers={"X-Kinvey-API-Version": "0", "Authorization": v1.auth or ""},
             ) as response:
                 assert (response.status, await response.read()) == (204, b"")
+
+
+async def test_a_count_with_another_success_status_passes_unchanged() -> None:
+    """Only v2's ``200 {"count": n}`` was the change; any other 2xx is relayed as it is."""
+    await assert_untouched(
+        "DELETE", f"/appdata/{APP_KEY}/books/b1", 1, 2, status=202, answer={"count": 1}
+    )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gateway.versioning.pipeline import run_plan
-from tests.changes.support import answering, make_request, plan_for, run
+from tests.changes.support import answering, assert_untouched, make_request, plan_for, run
 
 # A GCS-style signed URL: percent-escapes, '+', '=', '&' and '~' must all survive untouched.
 SIGNED = (
@@ -53,3 +53,13 @@ async def test_errors_pass_unchanged() -> None:
 
 # End to end (v0/v1 on a v3+ upstream, through the v3 emulation of download-loc): see
 # test_v3_files_api_replaces_loc_endpoints.py, which checks the Location a real client gets.
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/blob/k/upload-loc/photo.png", 200), ("/blob/k/download-loc/photo.png", 203)],
+)
+async def test_only_a_download_loc_200_becomes_a_redirect(path: str, status: int) -> None:
+    await assert_untouched(
+        "GET", path, 1, 2, status=status, answer={"URI": "https://s/x?sig=a%2Fb"}
+    )

@@ -8,6 +8,7 @@ from tests.changes.support import (
     MASTER_AUTH,
     StartGatewayOnEmulator,
     answering,
+    assert_untouched,
     make_request,
     metrics_of,
     run,
@@ -36,7 +37,7 @@ async def test_older_clients_are_refused_without_calling_upstream(
     response = await run(request, upstream)
     assert (response.status, response.json["error"]) == (400, "FeatureUnavailable")
     assert upstream.seen == []
-    assert metrics_of(request).gateway_errors == ["feature_unavailable"]
+    assert metrics_of(request).refused == [("FilesApiExists", "FeatureUnavailable")]
 
 
 async def test_v0_gets_the_refusal_in_its_shape() -> None:
@@ -66,3 +67,7 @@ async def test_end_to_end_a_v2_client_on_a_v6_emulator(
         "POST", f"/blob/{APP_KEY}", body={"_filename": "a"}
     )
     assert reply.status == 201
+
+
+async def test_other_apis_pass_for_old_clients() -> None:
+    await assert_untouched("GET", f"/appdata/{APP_KEY}/books", 2, 3, answer=[])

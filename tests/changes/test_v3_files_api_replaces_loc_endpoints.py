@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.http.storage_probe import StorageProbe
-from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
+from gateway.kinvey.file_tickets import RemovalTicket, StorageCheck, UploadTicket, redeem, token_of
 from gateway.kinvey.signing import UrlSigner
 from gateway.settings import AppPolicy, Secret
 from gateway.versioning import RequestInfo, ResponseInfo
@@ -54,7 +54,7 @@ def _services() -> tuple[Services, UrlSigner]:
     services = Services()
     signer = UrlSigner(b"unit-secret", 600)
     services.register(signer)
-    services.register(StorageProbe(STORAGE))  # type: ignore[arg-type]
+    services.register(StorageCheck(StorageProbe(STORAGE).missing))  # type: ignore[arg-type]
     return services, signer
 
 

@@ -10,6 +10,7 @@ from tests.changes.support import (
     MASTER_AUTH,
     StartGatewayOnEmulator,
     answering,
+    assert_untouched,
     make_request,
     metrics_of,
     run,
@@ -73,7 +74,9 @@ async def test_newer_clients_on_a_v3_upstream_must_send_it(client: int, method: 
     response = await run(request, upstream)
     assert (response.status, response.json["error"]) == (400, "MissingRequestHeader")
     assert upstream.seen == []
-    assert metrics_of(request).gateway_errors == ["bad_request"]
+    assert metrics_of(request).refused == [
+        ("FileContentTypeHeaderRequired", "MissingRequestHeader")
+    ]
     response = await run(_upload(method, client, 3, b"{}", **{HEADER: "a/b"}), upstream)
     assert response.status == 201
     assert upstream.seen[0].headers[HEADER] == "a/b"
@@ -124,3 +127,11 @@ async def test_end_to_end_an_oversized_metadata_body_is_a_413(
         "POST", f"/blob/{APP_KEY}", body={"_filename": "x" * 4096}
     )
     assert reply.status == 413
+
+
+@pytest.mark.parametrize(("client", "pin"), [(3, 4), (4, 3)])
+async def test_entities_that_are_not_file_metadata_get_no_header_and_need_none(
+    client: int, pin: int
+) -> None:
+    body = {"mimeType": "image/png"}
+    await assert_untouched("POST", f"/appdata/{APP_KEY}/books", client, pin, body=body, status=201)

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from gateway.versioning import RequestInfo, ResponseInfo
-from tests.changes.support import MASTER_AUTH, Harness, StartEmulator, json_answer
+from tests.changes.support import MASTER_AUTH, Harness, StartEmulator, assert_untouched, json_answer
 from tests.conftest import APP_KEY, StartGateway
 from tests.support.kinvey_client import KinveyClient, quoted
 
@@ -154,3 +154,13 @@ async def test_end_to_end_against_the_emulator(
     assert selective.status == 200 and len(selective.json) == 5
     limited = await new.call("GET", BOOKS + "?limit=5", auth=MASTER_AUTH)
     assert limited.status == 200 and len(limited.json) == 5
+
+
+@pytest.mark.parametrize(("client", "pin"), [(3, 4), (4, 3)])
+async def test_reads_that_are_not_queries_are_not_capped_or_counted(client: int, pin: int) -> None:
+    refused = {"error": "ResultSetSizeExceeded"}
+    status, answer = (400, refused) if pin >= 4 else (200, [{"_id": str(i)} for i in range(LIMIT)])
+    path = f"/appdata/{APP_KEY}/books/b1"
+    await assert_untouched(
+        "GET", path, client, pin, status=status, answer=answer, harness=_harness()
+    )

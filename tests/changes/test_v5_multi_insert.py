@@ -16,6 +16,7 @@ from tests.changes.support import (
     MASTER_AUTH,
     Harness,
     StartGatewayOnEmulator,
+    assert_untouched,
     error_answer,
     json_answer,
 )
@@ -71,7 +72,9 @@ async def test_older_clients_sending_an_array_get_feature_unavailable(
     else:
         assert response.json["error"] == "FeatureUnavailable"
         assert response.json["debug"] == NOT_AVAILABLE
-    assert harness.metrics.gateway_errors == ["feature_unavailable"]
+    assert harness.metrics.refused == [
+        ("CollectionsAcceptManyEntitiesInOnePost", "FeatureUnavailable")
+    ]
 
 
 async def test_gzipped_arrays_are_recognised_too() -> None:
@@ -179,3 +182,9 @@ async def test_end_to_end_against_the_emulator(
     assert error["index"] == 12 and error["error"] == "EntityAlreadyExists"
     listed = await new.call("GET", quoted(BOOKS + '?sort={"n":1}'), auth=MASTER_AUTH)
     assert [b["n"] for b in listed.json] == list(range(12))
+
+
+@pytest.mark.parametrize(("client", "pin"), [(4, 5), (5, 4)])
+async def test_arrays_posted_elsewhere_are_not_refused_or_split(client: int, pin: int) -> None:
+    path = f"/rpc/{APP_KEY}/custom/import"
+    await assert_untouched("POST", path, client, pin, body=[{"a": 1}, {"b": 2}], answer={})

@@ -157,7 +157,7 @@ async def test_a_streamed_upload_is_not_replayed_but_its_refused_token_is_droppe
     harness, kinvey = Harness(), ScriptedKinvey()
     await harness.run(_user_request(harness), kinvey)
     kinvey.sessions.clear()
-    streamed = _user_request(harness, raw_body=None, stream=object())
+    streamed = _user_request(harness, raw_body=b"an upload read once")
     response = await harness.run(streamed, kinvey)
     assert response.status == 401
     assert [seen.raw_path for seen in harness.seen] == [LOGIN, BOOKS, BOOKS]
@@ -183,6 +183,18 @@ async def test_a_password_change_through_the_gateway_retires_the_old_password() 
     kinvey.passwords["ann"] = "new"
     response = await harness.run(_user_request(harness), kinvey)
     assert response.status == 401  # the old password needs a login now, which fails
+
+
+async def test_saving_an_entity_that_shares_a_users_id_keeps_that_users_session() -> None:
+    """Only a saved *user* ends sessions: a data entity whose id happens to be a user id does
+    not (the hook's route declaration is what tells them apart)."""
+    harness, kinvey = Harness(), ScriptedKinvey()
+    await harness.run(_user_request(harness), kinvey)
+    headers = {"Authorization": basic("ann", "pw-ann")}
+    save = harness.request("PUT", f"{BOOKS}/ann", 3, 6, headers=headers, body={"title": "x"})
+    assert (await harness.run(save, kinvey)).status == 200
+    assert (await harness.run(_user_request(harness), kinvey)).status == 200
+    assert len(kinvey.sessions) == 1  # one login: the cached session served all three
 
 
 async def test_a_failing_upstream_login_is_passed_on() -> None:
@@ -300,3 +312,16 @@ async def test_end_to_end_v6_client_on_an_older_upstream(
     assert refused.status == 401 and refused.json["error"] == "InvalidCredentials"
     v5 = KinveyClient(gateway.url, 5, session=http_session)
     assert (await v5.call("GET", ME, auth=basic("ann", "pw"))).status == 200
+
+
+async def test_a_password_field_saved_in_another_collection_keeps_the_sessions() -> None:
+    harness, kinvey = Harness(), ScriptedKinvey()
+    await harness.run(_user_request(harness), kinvey)
+    headers = {"Authorization": MASTER_AUTH}
+    entity = {"username": "ann", "password": "not a user's"}
+    save = harness.request(
+        "PUT", f"/appdata/{APP_KEY}/people/p1", 3, 6, headers=headers, body=entity
+    )
+    assert (await harness.run(save, kinvey)).status == 200
+    await harness.run(_user_request(harness), kinvey)
+    assert [seen.raw_path for seen in harness.seen] == [LOGIN, BOOKS, save.raw_path, BOOKS]

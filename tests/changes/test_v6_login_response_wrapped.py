@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from gateway.changes import BUNDLE
 from gateway.versioning import RequestInfo, ResponseInfo
@@ -10,6 +11,7 @@ from tests.changes.support import (
     AppClient,
     Harness,
     StartGatewayOnEmulator,
+    assert_untouched,
     error_answer,
     json_answer,
 )
@@ -111,3 +113,12 @@ async def test_end_to_end_against_the_emulator(
     assert "authtoken" not in wrapped.json["user"]["_kmd"]
     me = await new.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {wrapped.json['authToken']}")
     assert me.status == 200 and me.json["username"] == "bea"
+
+
+@pytest.mark.parametrize(("client", "pin"), [(5, 6), (6, 5)])
+async def test_other_answers_are_neither_unwrapped_nor_wrapped(client: int, pin: int) -> None:
+    """A custom endpoint may answer either shape; only the login answer is translated."""
+    bare = {**USER, "_kmd": {"authtoken": "t"}}
+    answer = {"mfaRequired": False, "user": USER, "authToken": "t"} if pin == 6 else bare
+    path = f"/rpc/{APP_KEY}/custom/login"
+    await assert_untouched("POST", path, client, pin, body={}, answer=answer)

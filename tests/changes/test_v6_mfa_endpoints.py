@@ -42,7 +42,7 @@ async def test_mfa_endpoints_are_answered_by_the_gateway(
     else:
         assert response.json["error"] == "FeatureUnavailable"
     assert harness.seen == []
-    assert harness.metrics.gateway_errors == ["feature_unavailable"]
+    assert harness.metrics.refused == [("MfaEndpointsAdded", "FeatureUnavailable")]
 
 
 async def test_a_kinvey_mfa_session_is_refused_on_any_route() -> None:

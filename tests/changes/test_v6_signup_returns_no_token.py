@@ -14,6 +14,7 @@ from tests.changes.support import (
     AppClient,
     Harness,
     StartGatewayOnEmulator,
+    assert_untouched,
     error_answer,
     json_answer,
 )
@@ -160,3 +161,13 @@ async def test_end_to_end_against_the_emulator(
     v6 = AppClient(on_v5.url, 6, session=http_session)
     created = await v6.signup("bea", "pw")
     assert created.status == 201 and "authtoken" not in created.json["_kmd"]
+
+
+async def test_other_posts_with_credentials_do_not_log_in() -> None:
+    entity = {"username": "ann", "password": "pw"}
+    await assert_untouched("POST", f"/appdata/{APP_KEY}/people", 5, 6, body=entity, answer=CREATED)
+
+
+async def test_other_answers_keep_their_token_for_newer_clients() -> None:
+    user = {**CREATED, "_kmd": {"authtoken": "kept"}}
+    await assert_untouched("POST", f"/rpc/{APP_KEY}/custom/me", 6, 5, body={}, answer=user)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import inspect
 import subprocess
 
-import aiohttp
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.client_identity import ClientIdentity
 from gateway.observability import metrics as metrics_module
 from gateway.observability.metrics import LATENCY_BUCKETS, Metrics, NullMetrics
@@ -24,6 +25,7 @@ DOCUMENTED = {  # docs/architecture.md "Metrics": name -> (type, labels)
     "kgw_upstream_requests": ("counter", {"route", "outcome"}),
     "kgw_translations": ("counter", {"change", "direction"}),
     "kgw_translation_errors": ("counter", {"change"}),
+    "kgw_translation_refusals": ("counter", {"change", "error"}),
     "kgw_auth_exchanges": ("counter", {"kind", "result", "cache"}),
     "kgw_http_requests_in_flight": ("gauge", set()),
     "kgw_upstream_connections_created": ("counter", set()),
@@ -64,6 +66,7 @@ def exercise_everything(metrics: Metrics) -> None:
     metrics.upstream_finished(route="appdata.entity", status=200, outcome="ok", duration=0.002)
     metrics.translation_applied("v2_delete_returns_count", "response")
     metrics.translation_failed("v2_delete_returns_count")
+    metrics.translation_refused("v3_files_api", "FeatureUnavailable")
     metrics.auth_exchange("basic_to_session", "ok", "miss")
     metrics.gateway_error("upstream_timeout")
     metrics.client_request(ClientIdentity("2.3.1", "html5", "4.2.5"), 6, "report_only", 1e9)
@@ -181,10 +184,30 @@ def test_upstream_translation_auth_and_gateway_error_labels() -> None:
     assert value("kgw_gateway_errors_total", {"reason": "other"}) == 1
 
 
-@pytest.mark.parametrize("mechanism", ["trace_config", "connector_class"])
+def test_a_refusal_is_counted_by_change_and_error_and_as_a_gateway_made_answer() -> None:
+    metrics, registry = fresh()
+    value = registry.get_sample_value
+    metrics.translation_refused("FilesApiExists", "FeatureUnavailable")
+    metrics.translation_refused("FilesApiExists", "FeatureUnavailable")
+    metrics.translation_refused("ResultSetLimit", "ResultSetSizeExceeded")
+    metrics.translation_refused("Login", "KinveyInternalErrorRetry")
+    metrics.translation_refused("Odd", "NotAKinveyError")
+    refused = {"change": "FilesApiExists", "error": "FeatureUnavailable"}
+    assert value("kgw_translation_refusals_total", refused) == 2
+    assert value("kgw_translation_refusals_total", {"change": "Odd", "error": "other"}) == 1
+    assert value("kgw_gateway_errors_total", {"reason": "feature_unavailable"}) == 2
+    assert value("kgw_gateway_errors_total", {"reason": "bad_request"}) == 1
+    assert value("kgw_gateway_errors_total", {"reason": "internal"}) == 2
+
+
+@pytest.mark.parametrize("trust_env", [False, True], ids=["lean_client", "egress_session"])
 async def test_upstream_connections_opened_and_reused_are_counted(
-    start_upstream: StartUpstream, mechanism: str
+    start_upstream: StartUpstream, trust_env: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Through the upstream client the gateway wires to these counters (app.py), both ways."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)  # trust_env: the upstream is reached directly
+
     async def ok(request: web.Request) -> web.Response:
         close = request.query.get("close") == "1"
         return web.Response(text="ok", headers={"Connection": "close"} if close else {})
@@ -193,16 +216,27 @@ async def test_upstream_connections_opened_and_reused_are_counted(
     app.router.add_get("/", ok)
     url = await start_upstream(app)
     metrics, registry = fresh()
-    if mechanism == "trace_config":
-        session = aiohttp.ClientSession(trace_configs=[metrics.trace_config()])
-    else:
-        session = aiohttp.ClientSession(connector=metrics.connector_class()(limit=10))
-    async with session:
+    client = UpstreamClient(
+        pool_size=4,
+        connect_timeout=1.0,
+        read_timeout=5.0,
+        keepalive_timeout=5.0,
+        trust_env=trust_env,
+        on_connection_opened=metrics.connection_opened,
+        on_connection_reused=metrics.connection_reused,
+    )
+    await client.start()
+    try:
         # One after the other: one connection reused twice; then the server closes it, so
         # the next request opens a second one, which the last request reuses.
         for close in ("0", "0", "1", "0", "0"):
-            async with session.get(url, params={"close": close}) as response:
-                await response.read()
+            response = await client.send(url, "GET", f"/?close={close}", CIMultiDict(), None)
+            try:
+                await response.content.read()
+            finally:
+                response.release()
+    finally:
+        await client.close()
     assert registry.get_sample_value("kgw_upstream_connections_created_total") == 2
     assert registry.get_sample_value("kgw_upstream_connections_reused_total") == 3
 
@@ -211,7 +245,7 @@ def test_null_metrics_overrides_every_public_method_and_registers_nothing() -> N
     public = {
         n for n, f in inspect.getmembers(Metrics, inspect.isfunction) if not n.startswith("_")
     }
-    assert public >= {"request_started", "request_finished", "upstream_finished", "trace_config"}
+    assert public >= {"request_started", "request_finished", "upstream_finished"}
     for name in public:
         assert getattr(NullMetrics, name) is not getattr(Metrics, name), name
         assert inspect.signature(getattr(NullMetrics, name)) == inspect.signature(
@@ -220,7 +254,6 @@ def test_null_metrics_overrides_every_public_method_and_registers_nothing() -> N
     null = NullMetrics()
     assert null.enabled is False and Metrics.enabled is True
     exercise_everything(null)
-    assert isinstance(null.trace_config(), aiohttp.TraceConfig)
 
 
 def test_exposition_passes_promtool_check_metrics() -> None:

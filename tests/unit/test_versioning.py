@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from multidict import CIMultiDict
 
@@ -23,18 +21,7 @@ from gateway.versioning import (
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.pipeline import run_plan
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.applied: list[tuple[str, str]] = []
-        self.failed: list[str] = []
-
-    def translation_applied(self, change: str, direction: str) -> None:
-        self.applied.append((change, direction))
-
-    def translation_failed(self, change: str) -> None:
-        self.failed.append(change)
+from tests.changes.support import RecordingMetrics as Recorder
 
 
 class AddsTwo(VersionChange):
@@ -101,7 +88,7 @@ class Explodes(VersionChange):
 BUNDLE = VersionBundle([AddsTwo, AddsFour, RefusesBelowFive, Explodes])
 
 
-def _request(method: str, path: str, client: int, upstream: int, metrics: Any) -> RequestInfo:
+def _request(method: str, path: str, client: int, upstream: int, metrics: Recorder) -> RequestInfo:
     context = ExchangeContext(load_settings(None, {}), None, "http://gw", Services(), metrics)
     return RequestInfo(
         method=method,
@@ -156,14 +143,14 @@ async def test_a_gate_answers_and_outer_layers_still_shape_the_error() -> None:
         return ResponseInfo.from_json(200, {})
 
     plan = BUNDLE.plan(1, 6, "DELETE", "appdata.entity")
-    response = await run_plan(
-        plan, _request("DELETE", "/appdata/k/c/1", 1, 6, Recorder()), upstream
-    )
+    metrics = Recorder()
+    response = await run_plan(plan, _request("DELETE", "/appdata/k/c/1", 1, 6, metrics), upstream)
     assert response.status == 400
     assert response.json["error"] == "FeatureUnavailable"
     assert called == []
     # the v5 layer's own error hook does not see the error its request hook raised
     assert "seen_by" not in response.json
+    assert metrics.refused == [("RefusesBelowFive", "FeatureUnavailable")]
 
 
 async def test_error_statuses_are_matched_only_when_declared() -> None:
