@@ -53,7 +53,9 @@ def readable(principal: auth.Principal, docs: Iterable[Document]) -> list[Docume
 
 
 def no_access(action: str) -> KinveyError:
-    return auth.insufficient_credentials(f"The entity's _acl does not allow this user to {action} it")
+    return auth.insufficient_credentials(
+        f"The entity's _acl does not allow this user to {action} it"
+    )
 
 
 def require_read(principal: auth.Principal, doc: Document) -> None:

@@ -1,4 +1,4 @@
-"""``_group`` aggregations: Kinvey's (MongoDB ``group``) ``key``/``initial``/``reduce``/``condition``.
+"""``_group`` aggregations: Kinvey's (MongoDB ``group``) key, initial, reduce and condition.
 
 Kinvey runs ``reduce`` as JavaScript; the emulator runs no JavaScript, so it understands the
 reduce functions the SDKs generate (``Kinvey.Group``/``Aggregation`` count, sum, min, max and
@@ -64,7 +64,7 @@ def _extreme(name: str, field: str, pick: Callable[[float, float], float]) -> St
         value = lookup(doc, field)
         if _number(value):
             current = out.get(name)
-            out[name] = value if not _number(current) else pick(current, value)
+            out[name] = pick(current, value) if isinstance(current, (int, float)) else value
 
     return step
 
@@ -129,7 +129,9 @@ def parse_reduce(source: Any) -> list[Step]:
 
 def _parse_statement(text: str, doc_name: str, out_name: str) -> Step:
     for pattern in _PATTERNS:
-        regex = pattern.regex.replace("DOC", re.escape(doc_name)).replace("OUT", re.escape(out_name))
+        regex = pattern.regex.replace("DOC", re.escape(doc_name)).replace(
+            "OUT", re.escape(out_name)
+        )
         found = re.fullmatch(regex, text)
         if found is not None:
             return pattern.build([group or "" for group in found.groups()])
@@ -138,7 +140,7 @@ def _parse_statement(text: str, doc_name: str, out_name: str) -> Step:
 
 def _key_fields(key: Any) -> list[str]:
     if not isinstance(key, dict) or not all(isinstance(name, str) for name in key):
-        raise GroupSyntaxError("key must be an object of field names, e.g. {\"city\": true}")
+        raise GroupSyntaxError('key must be an object of field names, e.g. {"city": true}')
     return [name for name, wanted in key.items() if wanted]
 
 

@@ -118,6 +118,7 @@ def _is_operator_object(condition: Any) -> bool:
 def _field_matches(value: Any, condition: Any) -> bool:
     if not _is_operator_object(condition):
         return _equals_or_contains(value, condition)
+    _validate_operators(condition)
     options = condition.get("$options", "")
     for operator, operand in condition.items():
         if operator == "$options":
@@ -133,8 +134,6 @@ def _operator_matches(value: Any, operator: str, operand: Any, options: Any) -> 
     if operator == "$ne":
         return not _equals_or_contains(value, operand)
     if operator in _ARRAY_OPERANDS:
-        if not isinstance(operand, list):
-            raise QuerySyntaxError(f"{operator} needs an array")
         if operator == "$all":  # Mongo: an empty $all matches nothing
             return bool(operand) and all(_equals_or_contains(value, item) for item in operand)
         found = any(_equals_or_contains(value, item) for item in operand)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from gateway.emulator import (
+    routes_aggregate,
     routes_appdata,
     routes_blob,
     routes_blob_loc,
-    routes_aggregate,
     routes_mfa,
     routes_push,
     routes_rpc,
