@@ -69,7 +69,7 @@ async def multi_insert_edges(c: KinveyClient) -> None:
     auth = c.auth(user)
     coll = f"/appdata/{APP_KEY}/{c.unique('edges')}"
     await c.call("insert exactly 100", "POST", coll, auth=auth, body=[{"n": n} for n in range(100)])
-    twins = [{"_id": "twin", "n": 1}, {"_id": "twin", "n": 2}, {"_id": "solo", "n": 3}]
+    twins = [{"n": 0}, {"_id": "twin", "n": 1}, {"_id": "twin", "n": 2}, {"_id": "solo", "n": 3}]
     await c.call("insert duplicate ids in one array", "POST", coll, auth=auth, body=twins)
     await c.call("read the twin", "GET", f"{coll}/twin", auth=auth)
     invalid = ["text", 7, None, [1], {"_id": ""}]
