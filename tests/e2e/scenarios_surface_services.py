@@ -86,6 +86,7 @@ async def files_surface(c: KinveyClient) -> None:
         headers=typed,
     )
     await c.call("read the unicode _id", "GET", chosen, auth=auth)
+    await c.call("HEAD of the unicode _id", "HEAD", chosen, auth=auth)
     public = {"query": q({"_public": True, "_filename": name})}
     await c.call("query public files", "GET", BLOB, auth=auth, params=public)
     await c.call("delete the unicode _id", "DELETE", chosen, auth=auth)
@@ -105,6 +106,7 @@ async def files_surface(c: KinveyClient) -> None:
         "download-loc of the unicode name", "GET", f"{BLOB}/download-loc/{old_name}", auth=auth
     )
     await follow(c, "GET the bytes", "GET", found.headers.get("Location") or found.field("URI"))
+    await c.call("HEAD of download-loc", "HEAD", f"{BLOB}/download-loc/{old_name}", auth=auth)
     await c.call(
         "remove-loc of the unicode name", "GET", f"{BLOB}/remove-loc/{old_name}", auth=auth
     )
