@@ -59,7 +59,7 @@ def _insert(call: Call, entity: Any, creator: str) -> Document:
         )
     doc["_id"] = entity_id
     collection[entity_id] = stamp_metadata(doc, creator, None)
-    call.store.restore_entity(call.params["collection"], entity_id)
+    call.store.forget_deletion(call.params["collection"], entity_id)
     return doc
 
 
@@ -121,7 +121,7 @@ async def save_entity(call: Call) -> web.StreamResponse:
         acl.require_write(principal, previous)
     doc = {**body, "_id": entity_id}
     collection[entity_id] = stamp_metadata(doc, _creator_id(principal, call), previous)
-    call.store.restore_entity(call.params["collection"], entity_id)
+    call.store.forget_deletion(call.params["collection"], entity_id)
     return json_response(doc, status=200 if previous is not None else 201)
 
 

@@ -56,7 +56,7 @@ class ChangeClock:
         return iso_time(self._last_ms / 1000)
 
 
-CLOCK = ChangeClock()
+CLOCK = ChangeClock()  # one per process: times stay unique across emulator apps too
 
 
 def stamp_metadata(doc: Document, creator: str, previous: Document | None) -> Document:
@@ -150,13 +150,11 @@ class EmulatorStore:
     def collection(self, name: str) -> dict[str, Document]:
         return self.collections.setdefault(name, {})
 
-    def delete_entity(self, collection: str, entity_id: str) -> bool:
-        if self.collection(collection).pop(entity_id, None) is None:
-            return False
-        self.tombstones.setdefault(collection, {})[entity_id] = CLOCK.tick()
-        return True
+    def delete_entity(self, collection: str, entity_id: str) -> None:
+        if self.collection(collection).pop(entity_id, None) is not None:
+            self.tombstones.setdefault(collection, {})[entity_id] = CLOCK.tick()
 
-    def restore_entity(self, collection: str, entity_id: str) -> None:
+    def forget_deletion(self, collection: str, entity_id: str) -> None:
         """A deleted id written again is a change, no longer a deletion."""
         self.tombstones.get(collection, {}).pop(entity_id, None)
 
