@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -159,7 +159,13 @@ class KinveyClient:
         return reply
 
     async def storage(
-        self, step: str, method: str, url: str, *, data: bytes = b"", headers: dict[str, str]
+        self,
+        step: str,
+        method: str,
+        url: str,
+        *,
+        data: bytes | AsyncIterable[bytes] = b"",
+        headers: dict[str, str],
     ) -> Reply:
         """Follow a storage URL the API handed out (no Kinvey headers; bytes compared)."""
         request = f"{method} <storage URL>"
@@ -190,6 +196,12 @@ class KinveyClient:
         raw: Any = None,
     ) -> None:
         self.observations.append(Observation(step, status, headers, body, request, raw))
+
+
+async def chunked(data: bytes, size: int) -> AsyncIterator[bytes]:
+    """``data`` as a body aiohttp sends with ``Transfer-Encoding: chunked``, ``size`` a chunk."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
 
 
 def _json_or_none(raw: bytes) -> Any:

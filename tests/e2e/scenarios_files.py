@@ -9,6 +9,7 @@ bytes as one range. Downloads are compared byte for byte.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterable
 from typing import Any
 
 from tests.conftest import APP_KEY
@@ -20,7 +21,13 @@ CONTENT = b"hello, old and new files \x00\xff"
 
 
 async def follow(
-    c: KinveyClient, step: str, method: str, url: Any, *, data: bytes = b"", headers: Any = None
+    c: KinveyClient,
+    step: str,
+    method: str,
+    url: Any,
+    *,
+    data: bytes | AsyncIterable[bytes] = b"",
+    headers: Any = None,
 ) -> None:
     if isinstance(url, str):
         await c.storage(step, method, url, data=data, headers=dict(headers or {}))

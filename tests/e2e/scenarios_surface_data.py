@@ -3,12 +3,11 @@ result-set limit edges, chunked and large bodies, HEAD, and the version header i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from tests.conftest import APP_KEY
 from tests.e2e.accounts import new_user
-from tests.e2e.client import APP_AUTH, MASTER_AUTH, KinveyClient
+from tests.e2e.client import APP_AUTH, MASTER_AUTH, KinveyClient, chunked
 from tests.e2e.scenarios_queries import q
 from tests.e2e.servers import RESULT_SET_LIMIT
 
@@ -62,6 +61,9 @@ async def unusual_names(c: KinveyClient) -> None:
     await c.call("a '+' in the path is not a space", "GET", f"{coll}/x+y%2Fz", auth=auth)
     await c.call("DELETE an unusual id", "DELETE", f"{coll}/{quote('a/b', safe='')}", auth=auth)
     await c.call("_count afterwards", "GET", f"{coll}/_count", auth=auth)
+    nested = f"/appdata/{APP_KEY}/{quote(c.unique('dir/sub'), safe='')}"
+    await c.call("PUT into a collection named with '/'", "PUT", f"{nested}/e1", auth=auth, body={})
+    await c.call("list the collection named with '/'", "GET", nested, auth=auth)
 
 
 async def multi_insert_edges(c: KinveyClient) -> None:
@@ -76,6 +78,9 @@ async def multi_insert_edges(c: KinveyClient) -> None:
     await c.call("insert only invalid entities", "POST", coll, auth=auth, body=invalid)
     await c.call("insert only existing ids", "POST", coll, auth=auth, body=[{"_id": "solo"}])
     await c.call("_count afterwards", "GET", f"{coll}/_count", auth=auth)
+    nested = f"/appdata/{APP_KEY}/{quote(c.unique('dir/sub'), safe='')}"
+    await c.call("PUT into a collection named with '/'", "PUT", f"{nested}/e1", auth=auth, body={})
+    await c.call("list the collection named with '/'", "GET", nested, auth=auth)
 
 
 async def result_set_edges(c: KinveyClient) -> None:
@@ -113,11 +118,6 @@ async def result_set_edges(c: KinveyClient) -> None:
     )
 
 
-async def _chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
-
-
 LARGE_TEXT = "ÿ" * 300_000  # 600 kB of UTF-8 in one field
 
 
@@ -126,17 +126,17 @@ async def bodies_and_methods(c: KinveyClient) -> None:
     auth = c.auth(user)
     coll = f"/appdata/{APP_KEY}/{c.unique('bodies')}"
     raw = b'{"_id": "chunked", "n": 1, "text": "\xc3\xa9t\xc3\xa9"}'
-    await c.call("chunked POST", "POST", coll, auth=auth, raw_body=_chunks(raw, 7))
+    await c.call("chunked POST", "POST", coll, auth=auth, raw_body=chunked(raw, 7))
     large = q({"_id": "large", "text": LARGE_TEXT}).encode()
-    await c.call("large chunked POST", "POST", coll, auth=auth, raw_body=_chunks(large, 65536))
+    await c.call("large chunked POST", "POST", coll, auth=auth, raw_body=chunked(large, 65536))
     await c.call(
         "read the large entity", "GET", f"{coll}/large", auth=auth, params={"fields": "_id"}
     )
     batch = q([{"n": n, "pad": "x" * 1000} for n in range(20)]).encode()
-    await c.call("chunked multi-insert", "POST", coll, auth=auth, raw_body=_chunks(batch, 4096))
+    await c.call("chunked multi-insert", "POST", coll, auth=auth, raw_body=chunked(batch, 4096))
     signup = q({"username": c.unique("chunky"), "password": "pw"}).encode()
     await c.call(
-        "chunked signup", "POST", f"/user/{APP_KEY}", auth=APP_AUTH, raw_body=_chunks(signup, 5)
+        "chunked signup", "POST", f"/user/{APP_KEY}", auth=APP_AUTH, raw_body=chunked(signup, 5)
     )
     await c.call("HEAD of an entity", "HEAD", f"{coll}/chunked", auth=auth)
     await c.call("HEAD of a missing entity", "HEAD", f"{coll}/nothing", auth=auth)

@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 from tests.conftest import APP_KEY
 from tests.e2e.accounts import USERS, new_user
-from tests.e2e.client import APP_AUTH, MASTER_AUTH, KinveyClient, basic
+from tests.e2e.client import APP_AUTH, MASTER_AUTH, KinveyClient, basic, chunked
 from tests.e2e.scenarios_files import BLOB, CONTENT, follow, upload_as_sdk
 from tests.e2e.scenarios_queries import q
 
 PUSH = f"/push/{APP_KEY}"
+LARGE_FILE = bytes(range(256)) * 1024  # 256 kB, every byte value
 CLIENT_HEADERS = {
     "X-Kinvey-Custom-Request-Properties": '{"screen":"checkout","lang":"de-CH"}',
     "X-Kinvey-Client-App-Version": "2.3.1",
@@ -94,12 +95,13 @@ async def files_surface(c: KinveyClient) -> None:
     upload = await c.call(
         "upload-loc of a unicode name", "GET", f"{BLOB}/upload-loc/{old_name}", auth=auth
     )
+    # Chunked, and large: the gateway's own upload URL (v0-v2 on a 3+ upstream) streams it on.
     await follow(
         c,
-        "PUT the bytes",
+        "PUT the bytes, chunked",
         "PUT",
         upload.field("URI"),
-        data=CONTENT,
+        data=chunked(LARGE_FILE, 65536),
         headers={"Content-Type": "text/plain"},
     )
     found = await c.call(
