@@ -1,7 +1,8 @@
 """Entity access control (``_acl``), as Kinvey's default "Shared" collection permission has it.
 
 Every collection is Shared: any user reads every entity, and only the entity's ``creator`` may
-change or delete it. An entity's ``_acl`` widens or narrows that (Kinvey's security guide):
+change or delete it ("readable but not writable by other users", as the REST users and data
+store guides put it). An entity's ``_acl`` widens or narrows that (Kinvey's security guide):
 ``gr: false`` hides it from users other than the creator and those listed in ``r``;
 ``gw: true`` lets every user write it; ``r`` and ``w`` name user ids that may read or write.
 The master secret (and, in the emulator, the app secret) passes every check. A write without

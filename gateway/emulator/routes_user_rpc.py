@@ -1,5 +1,5 @@
 """User discovery and the user RPCs: ``_lookup``, password reset, email verification, forgotten
-username and the username check (Kinvey's user guide, REST flavour).
+username and the username check (Kinvey's REST users guide, devcenter.kinvey.com/rest/guides/users).
 
 - ``POST /user/:appKey/_lookup`` (user credentials), body a query such as ``{"city": "Oslo"}``:
   the users that match (never disabled ones); an empty body is ``400 IncompleteRequestBody``.
