@@ -11,6 +11,7 @@ import pytest
 
 from gateway.emulator.app import STORE_KEY
 from gateway.emulator.grouping import GroupSyntaxError, group
+from gateway.emulator.store import ChangeClock, parse_iso_time
 from tests.emulator.emulator_helpers import Api
 
 
@@ -249,3 +250,12 @@ async def test_head_is_a_get_without_the_body(api: Api) -> None:
     assert head.headers["Content-Length"] == get.headers["Content-Length"] != "0"
     missing = await api.call("HEAD", f"/appdata/{api.key}/c/none", version=2, auth=token)
     assert missing.status == 404 and missing.raw == b""
+
+
+def test_change_times_never_repeat_and_parse_back() -> None:
+    clock = ChangeClock()
+    times = [clock.tick() for _ in range(50)]  # far more than one per millisecond
+    parsed = [parse_iso_time(text) or 0.0 for text in times]
+    assert parsed == sorted(set(parsed)) and parsed[0] > 0
+    assert parse_iso_time("yesterday") is None
+    assert parse_iso_time("2020-01-01T00:00:00") is None  # no zone: not a Kinvey time
