@@ -13,13 +13,13 @@ class OldFileDownloadReturnsJson(VersionChange):
     in ``Location``; from version 2 it answers ``200 {"URI": <storage URL>}``. For v0/v1
     clients the gateway turns that answer back into a ``302`` whose ``Location`` is the URI
     exactly as the upstream wrote it (signed storage URLs must survive byte for byte, so
-    nothing is re-quoted). Newer clients on an older upstream: not needed (upstream pins start
-    at 3).
+    nothing is re-quoted), for a ``HEAD`` as for a ``GET``. Newer clients on an older upstream:
+    not needed (upstream pins start at 3).
     """
 
     introduced_in = 2
 
-    @older.response("GET", routes={"blob.download_loc"}, statuses={200})
+    @older.response("GET", "HEAD", routes={"blob.download_loc"}, statuses={200})
     @staticmethod
     def redirect_to_the_uri(response: ResponseInfo) -> None:
         body = response.json

@@ -36,13 +36,14 @@ class FilesApiReplacesLocEndpoints(VersionChange):
     signed, expiring gateway URL whose DELETE removes it (nothing is deleted before) with the
     app's credentials from the gateway's config, since the URL carries none of the client's. An
     upload URL that needs ``_requiredHeaders`` is wrapped in a signed gateway URL that adds
-    them while streaming the client's PUT on. Newer clients on an older upstream: not needed
-    (pins start at 3).
+    them while streaming the client's PUT on. A ``HEAD`` of an old endpoint is emulated like
+    its ``GET`` (the old server answered it so), without the body. Newer clients on an older
+    upstream: not needed (pins start at 3).
     """
 
     introduced_in = 3
 
-    @older.around("GET", routes={"blob.upload_loc"})
+    @older.around("GET", "HEAD", routes={"blob.upload_loc"})
     async def upload_loc_on_the_files_api(request: RequestInfo, call_next: Next) -> ResponseInfo:
         metadata = request.derive(
             "PUT",
@@ -66,7 +67,7 @@ class FilesApiReplacesLocEndpoints(VersionChange):
         )
         return _uri_answer(response, _sealed(request, lambda s, base: upload_url(s, base, ticket)))
 
-    @older.around("GET", routes={"blob.download_loc"})
+    @older.around("GET", "HEAD", routes={"blob.download_loc"})
     async def download_loc_on_the_files_api(request: RequestInfo, call_next: Next) -> ResponseInfo:
         path = _files_api_path(request, keep_query=True)
         response = await call_next(request.derive("GET", path, _files_api_route(request)))
@@ -78,7 +79,7 @@ class FilesApiReplacesLocEndpoints(VersionChange):
             raise KinveyError("BlobNotFound", debug="the file has no uploaded content")
         return _uri_answer(response, download_url)
 
-    @older.around("GET", routes={"blob.remove_loc"})
+    @older.around("GET", "HEAD", routes={"blob.remove_loc"})
     async def remove_loc_on_the_files_api(request: RequestInfo, call_next: Next) -> ResponseInfo:
         path = _files_api_path(request, keep_query=False)
         # The old endpoint answered BlobNotFound (and refused bad credentials) right away.

@@ -24,29 +24,34 @@ class QueriesOverTheResultSetLimitAreRefused(VersionChange):
     `skip`, `sort`, `fields` and `query`, and returns that. For a v4+ client on an older
     upstream, a query without a `limit` (or with one above the limit) that comes back with
     exactly the limit's number of entities is checked with `_count` on the same `query`; if
-    more than the limit match after `skip`, the client gets the v4 error.
+    more than the limit match after `skip`, the client gets the v4 error. A `HEAD` of such a
+    query has no entities to go by: for older clients it is sent with the limit up front, for
+    v4+ clients on an older upstream `_count` alone decides.
     """
 
     introduced_in = 4
 
-    @older.around("GET", routes=_QUERY_ROUTES)
+    @older.around("GET", "HEAD", routes=_QUERY_ROUTES)
     async def cap_oversized_query(request: RequestInfo, call_next: Next) -> ResponseInfo:
+        if request.method == "HEAD":
+            # A HEAD answer has no body to recognise the error by: cap it up front, which is
+            # what an old server counted anyway (no entities travel either way).
+            return await call_next(_capped(request) if _may_exceed(request) else request)
         response = await call_next(request)
         if response.status != 400 or not await _is_result_set_error(response):
             return response
-        capped = copy.copy(request)
-        capped.headers = request.headers.copy()
-        capped.set_query("limit", str(_result_set_limit(request)))
-        return await call_next(capped)
+        return await call_next(_capped(request))
 
-    @newer.around("GET", routes=_QUERY_ROUTES)
+    @newer.around("GET", "HEAD", routes=_QUERY_ROUTES)
     async def refuse_oversized_query(request: RequestInfo, call_next: Next) -> ResponseInfo:
         limit = _result_set_limit(request)
-        requested = _whole_number(request.query("limit"))
-        if requested is None or 0 < requested <= limit:  # None: not a number, upstream judges
+        if not _may_exceed(request):
             return await call_next(request)
         response = await call_next(request)
-        if not 200 <= response.status < 300 or not await _holds_exactly(response, limit):
+        if not 200 <= response.status < 300:
+            return response
+        # A HEAD answer has no entities to count: its _count decides alone.
+        if request.method != "HEAD" and not await _holds_exactly(response, limit):
             return response
         matching = await _count(request, call_next)
         skip = _whole_number(request.query("skip")) or 0
@@ -67,6 +72,20 @@ def result_set_exceeded(limit: int, matching: int | None = None) -> KinveyError:
 
 def _result_set_limit(request: RequestInfo) -> int:
     return int(request.context.settings["limits.result_set_limit"])
+
+
+def _may_exceed(request: RequestInfo) -> bool:
+    """No ``limit``, or one above the result-set limit (one that is not a number: the
+    upstream judges it)."""
+    requested = _whole_number(request.query("limit"))
+    return requested is not None and not 0 < requested <= _result_set_limit(request)
+
+
+def _capped(request: RequestInfo) -> RequestInfo:
+    capped = copy.copy(request)
+    capped.headers = request.headers.copy()
+    capped.set_query("limit", str(_result_set_limit(request)))
+    return capped
 
 
 def _whole_number(text: str | None) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from typing import Any
 
 from gateway.kinvey.errors import KinveyError, describe, is_error_body
@@ -24,8 +25,9 @@ class CollectionsAcceptManyEntitiesInOnePost(VersionChange):
     with `201` when all were inserted and `207` otherwise; an empty array is `400 BadRequest`,
     more than 100 entities `413`. Older clients sending an array get `400 FeatureUnavailable`
     from the gateway, nothing sent upstream, as their versions answered. For v5+ clients on an
-    older upstream the gateway inserts the entities one POST each (at most 8 at a time) and
-    assembles the v5 answer in the original order.
+    older upstream the gateway inserts the entities one POST each (at most 8 at a time;
+    entities naming the same `_id` one after another, so the first of them wins as on a v5
+    backend) and assembles the v5 answer in the original order.
     """
 
     introduced_in = 5
@@ -77,11 +79,12 @@ async def _fan_out(request: RequestInfo, call_next: Next, entities: list[Any]) -
         outcomes[first] = answer
     gate = asyncio.Semaphore(FAN_OUT_CONCURRENCY)
 
-    async def insert(index: int) -> None:
-        async with gate:
-            outcomes[index] = await _insert(request, call_next, entities[index])
+    async def insert_in_order(indices: list[int]) -> None:
+        for index in indices:
+            async with gate:
+                outcomes[index] = await _insert(request, call_next, entities[index])
 
-    await asyncio.gather(*(insert(index) for index in pending))
+    await asyncio.gather(*(insert_in_order(chain) for chain in _chains_by_id(entities, pending)))
     saved: list[Any] = []
     errors: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
@@ -90,6 +93,18 @@ async def _fan_out(request: RequestInfo, call_next: Next, entities: list[Any]) -
         if error is not None:
             errors.append({"index": index, **error})
     return ResponseInfo.from_json(207 if errors else 201, {"entities": saved, "errors": errors})
+
+
+def _chains_by_id(entities: list[Any], indices: list[int]) -> list[list[int]]:
+    """The indices grouped by ``_id``, each group in array order. A v5 backend inserts one
+    entity after another, so of two that name the same ``_id`` the first wins: those must
+    reach the upstream one after the other, while different ids go concurrently."""
+    chains: dict[str, list[int]] = {}
+    for index in indices:
+        entity = entities[index]
+        key = json.dumps(entity["_id"], sort_keys=True) if "_id" in entity else f"#{index}"
+        chains.setdefault(key, []).append(index)
+    return list(chains.values())
 
 
 async def _insert(request: RequestInfo, call_next: Next, entity: dict[str, Any]) -> ResponseInfo:

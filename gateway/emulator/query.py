@@ -1,8 +1,9 @@
 """A pure, Mongo-style query matcher for the emulator (sorting and fields: ordering.py).
 
 Supported: field equality (with dotted paths and array membership), ``$eq $ne $gt $gte $lt
-$lte $in $nin $exists $regex`` (with ``$options``), ``$and``, ``$or`` and ``$nor``. Anything
-else raises :class:`QuerySyntaxError`, which the handlers answer with ``InvalidQuerySyntax``.
+$lte $in $nin $all $size $exists $regex`` (with ``$options``), ``$not`` (of an operator object
+or a regex), ``$and``, ``$or`` and ``$nor``. Anything else raises :class:`QuerySyntaxError`,
+which the handlers answer with ``InvalidQuerySyntax``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ def parse_json_object(raw: str | None, what: str) -> Document:
 
 
 _FIELD_OPERATORS = frozenset(
-    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$regex", "$options"}
+    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$all", "$size", "$exists"}
+    | {"$regex", "$options", "$not"}
 )
+_ARRAY_OPERANDS = ("$in", "$nin", "$all")
 
 
 def validate_query(query: Document) -> None:
@@ -47,13 +50,23 @@ def validate_query(query: Document) -> None:
         elif key.startswith("$"):
             raise QuerySyntaxError(f"Unknown top-level query operator {key}")
         elif _is_operator_object(condition):
-            for operator, operand in condition.items():
-                if operator not in _FIELD_OPERATORS:
-                    raise QuerySyntaxError(f"Unknown query operator {operator}")
-                if operator in ("$in", "$nin") and not isinstance(operand, list):
-                    raise QuerySyntaxError(f"{operator} needs an array")
-            if "$regex" in condition:
-                _compile_regex(condition["$regex"], condition.get("$options", ""))
+            _validate_operators(condition)
+
+
+def _validate_operators(condition: Document) -> None:
+    for operator, operand in condition.items():
+        if operator not in _FIELD_OPERATORS:
+            raise QuerySyntaxError(f"Unknown query operator {operator}")
+        if operator in _ARRAY_OPERANDS and not isinstance(operand, list):
+            raise QuerySyntaxError(f"{operator} needs an array")
+        if operator == "$size" and (isinstance(operand, bool) or not isinstance(operand, int)):
+            raise QuerySyntaxError("$size needs a whole number")
+        if operator == "$not" and not (_is_operator_object(operand) or isinstance(operand, str)):
+            raise QuerySyntaxError("$not needs an operator object or a regular expression")
+        if operator == "$not" and isinstance(operand, dict):
+            _validate_operators(operand)
+    if "$regex" in condition:
+        _compile_regex(condition["$regex"], condition.get("$options", ""))
 
 
 def matches(doc: Document, query: Document) -> bool:
@@ -105,6 +118,7 @@ def _is_operator_object(condition: Any) -> bool:
 def _field_matches(value: Any, condition: Any) -> bool:
     if not _is_operator_object(condition):
         return _equals_or_contains(value, condition)
+    _validate_operators(condition)
     options = condition.get("$options", "")
     for operator, operand in condition.items():
         if operator == "$options":
@@ -119,11 +133,18 @@ def _operator_matches(value: Any, operator: str, operand: Any, options: Any) -> 
         return _equals_or_contains(value, operand)
     if operator == "$ne":
         return not _equals_or_contains(value, operand)
-    if operator in ("$in", "$nin"):
-        if not isinstance(operand, list):
-            raise QuerySyntaxError(f"{operator} needs an array")
+    if operator in _ARRAY_OPERANDS:
+        if operator == "$all":  # Mongo: an empty $all matches nothing
+            return bool(operand) and all(_equals_or_contains(value, item) for item in operand)
         found = any(_equals_or_contains(value, item) for item in operand)
         return found if operator == "$in" else not found
+    if operator == "$size":
+        return isinstance(value, list) and _same(len(value), operand)
+    if operator == "$not":
+        # A regular expression given as a string, or any operator object; a missing field
+        # matches (Mongo), as it does not satisfy the inner condition.
+        inner = {"$regex": operand} if isinstance(operand, str) else operand
+        return not _field_matches(value, inner)
     if operator == "$exists":
         return (value is not MISSING) == bool(operand)
     if operator in ("$gt", "$gte", "$lt", "$lte"):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from gateway.emulator import (
+    routes_aggregate,
     routes_appdata,
     routes_blob,
     routes_blob_loc,
     routes_mfa,
+    routes_push,
     routes_rpc,
     routes_user,
+    routes_user_rpc,
 )
 from gateway.emulator.routing import Route, route
 
@@ -16,6 +19,8 @@ ROUTES: tuple[Route, ...] = (
     route("/appdata", GET=routes_appdata.handshake_anonymous),
     route("/appdata/:appKey", GET=routes_appdata.handshake),
     route("/appdata/:appKey/:collection/_count", GET=routes_appdata.count),
+    route("/appdata/:appKey/:collection/_group", POST=routes_aggregate.group_entities),
+    route("/appdata/:appKey/:collection/_deltaset", GET=routes_aggregate.deltaset),
     route(
         "/appdata/:appKey/:collection",
         GET=routes_appdata.find,
@@ -33,6 +38,7 @@ ROUTES: tuple[Route, ...] = (
     route("/user/:appKey/_logout", POST=routes_user.logout),
     route("/user/:appKey/_me", GET=routes_user.me),
     route("/user/:appKey/_count", GET=routes_user.count_users),
+    route("/user/:appKey/_lookup", POST=routes_user_rpc.lookup_users),
     route("/user/:appKey/mfa/challenge", POST=routes_mfa.challenge),
     route("/user/:appKey/mfa/complete", POST=routes_mfa.complete),
     route(
@@ -58,4 +64,16 @@ ROUTES: tuple[Route, ...] = (
         DELETE=routes_blob.delete_file,
     ),
     route("/rpc/:appKey/custom/:name", POST=routes_rpc.custom_endpoint),
+    route("/rpc/:appKey/user-forgot-username", POST=routes_user_rpc.forgot_username),
+    route("/rpc/:appKey/check-username-exists", POST=routes_user_rpc.check_username),
+    route(
+        "/rpc/:appKey/:username/user-password-reset-initiate",
+        POST=routes_user_rpc.password_reset,
+    ),
+    route(
+        "/rpc/:appKey/:username/user-email-verification-initiate",
+        POST=routes_user_rpc.email_verification,
+    ),
+    route("/push/:appKey/register-device", POST=routes_push.register_device),
+    route("/push/:appKey/unregister-device", POST=routes_push.unregister_device),
 )

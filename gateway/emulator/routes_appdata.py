@@ -6,15 +6,16 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.emulator import auth, versions
+from gateway.emulator import acl, auth, versions
 from gateway.emulator.listing import listing_of, matching, query_of, run_listing
 from gateway.emulator.responses import empty_response, json_response, kinvey_error
 from gateway.emulator.routing import Call
-from gateway.emulator.store import Document, new_id, stamp_metadata
+from gateway.emulator.store import CLOCK, Document, new_id, stamp_metadata
 from gateway.kinvey.errors import KinveyError
 
 BACKEND_VERSION = "3.40.0"
 MULTI_INSERT_MAX = 100
+REQUEST_START_HEADER = "X-Kinvey-Request-Start"
 
 
 async def handshake_anonymous(call: Call) -> web.StreamResponse:
@@ -58,6 +59,7 @@ def _insert(call: Call, entity: Any, creator: str) -> Document:
         )
     doc["_id"] = entity_id
     collection[entity_id] = stamp_metadata(doc, creator, None)
+    call.store.forget_deletion(call.params["collection"], entity_id)
     return doc
 
 
@@ -95,11 +97,17 @@ def _multi_insert(call: Call, entities: list[Any], creator: str) -> web.StreamRe
     return json_response({"entities": saved, "errors": errors}, status=status)
 
 
-async def read_entity(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.DATA)
+def _existing_entity(call: Call) -> Document:
     doc = call.store.collection(call.params["collection"]).get(call.params["id"])
     if doc is None:
         raise KinveyError("EntityNotFound")
+    return doc
+
+
+async def read_entity(call: Call) -> web.StreamResponse:
+    principal = auth.authenticate(call, auth.DATA)
+    doc = _existing_entity(call)
+    acl.require_read(principal, doc)
     return json_response(doc)
 
 
@@ -109,8 +117,11 @@ async def save_entity(call: Call) -> web.StreamResponse:
     entity_id = call.params["id"]
     collection = call.store.collection(call.params["collection"])
     previous = collection.get(entity_id)
+    if previous is not None:
+        acl.require_write(principal, previous)
     doc = {**body, "_id": entity_id}
     collection[entity_id] = stamp_metadata(doc, _creator_id(principal, call), previous)
+    call.store.forget_deletion(call.params["collection"], entity_id)
     return json_response(doc, status=200 if previous is not None else 201)
 
 
@@ -121,33 +132,41 @@ def _deleted(call: Call, count: int) -> web.StreamResponse:
 
 
 async def delete_entity(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.DATA)
-    collection = call.store.collection(call.params["collection"])
-    if collection.pop(call.params["id"], None) is None:
-        raise KinveyError("EntityNotFound")
+    principal = auth.authenticate(call, auth.DATA)
+    acl.require_write(principal, _existing_entity(call))
+    call.store.delete_entity(call.params["collection"], call.params["id"])
     return _deleted(call, 1)
 
 
 async def delete_by_query(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.DATA)
+    principal = auth.authenticate(call, auth.DATA)
     if call.arg("query") is None:
         raise kinvey_error("MissingQuery", "DELETE on a collection needs ?query=")
-    collection = call.store.collection(call.params["collection"])
-    doomed = matching(collection.values(), query_of(call))
+    name = call.params["collection"]
+    found = matching(call.store.collection(name).values(), query_of(call))
+    doomed = [doc for doc in found if acl.may_write(principal, doc)]
     for doc in doomed:
-        del collection[doc["_id"]]
+        call.store.delete_entity(name, doc["_id"])
     return _deleted(call, len(doomed))
 
 
+def visible_entities(call: Call) -> list[Document]:
+    """The collection's entities the caller may read (after authenticating it)."""
+    principal = auth.authenticate(call, auth.DATA)
+    return acl.readable(principal, call.store.collection(call.params["collection"]).values())
+
+
 async def find(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.DATA)
-    docs = call.store.collection(call.params["collection"]).values()
-    return json_response(
+    started = CLOCK.tick()
+    docs = visible_entities(call)
+    response = json_response(
         run_listing(docs, listing_of(call), call.version, call.config.result_set_limit)
     )
+    # The time a later _deltaset asks "what changed since" (Kinvey sends it on every read).
+    response.headers[REQUEST_START_HEADER] = started
+    return response
 
 
 async def count(call: Call) -> web.StreamResponse:
-    auth.authenticate(call, auth.DATA)
-    docs = call.store.collection(call.params["collection"]).values()
+    docs = visible_entities(call)
     return json_response({"count": len(matching(docs, query_of(call)))})

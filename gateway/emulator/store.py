@@ -34,9 +34,34 @@ def iso_time(epoch: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def parse_iso_time(text: str) -> float | None:
+    """Epoch seconds of an ISO 8601 time such as ``_kmd.lmt``; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
+class ChangeClock:
+    """Millisecond times that never repeat: every write and every ``X-Kinvey-Request-Start``
+    gets its own, so "changed since the request started" is exact, never a same-millisecond
+    guess (a delta set must neither miss nor repeat a change)."""
+
+    def __init__(self) -> None:
+        self._last_ms = 0
+
+    def tick(self) -> str:
+        self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
+        return iso_time(self._last_ms / 1000)
+
+
+CLOCK = ChangeClock()  # one per process: times stay unique across emulator apps too
+
+
 def stamp_metadata(doc: Document, creator: str, previous: Document | None) -> Document:
     """Set ``_acl.creator`` and ``_kmd.lmt/ect`` the way the server owns them."""
-    now = iso_time()
+    now = CLOCK.tick()
     given_acl = doc.get("_acl")
     acl: Document = given_acl if isinstance(given_acl, dict) else {}
     old_acl = previous.get("_acl", {}) if previous else {}
@@ -111,15 +136,27 @@ class StorageTicket:
 class EmulatorStore:
     def __init__(self) -> None:
         self.collections: dict[str, dict[str, Document]] = {}
+        # Deleted entity ids and when (``_kmd.lmt``-style time), per collection: for _deltaset.
+        self.tombstones: dict[str, dict[str, str]] = {}
         self.users: dict[str, UserRecord] = {}
         self.sessions: dict[str, str] = {}
         self.mfa_sessions: dict[str, MfaSession] = {}
         self.files: dict[str, FileRecord] = {}
         self.tickets: dict[str, StorageTicket] = {}
+        self.outbox: list[dict[str, str]] = []  # emails the user RPCs "sent"
+        self.push_devices: dict[str, set[tuple[str, str]]] = {}  # user id → (platform, id)
 
     # --- appdata -------------------------------------------------------------------------
     def collection(self, name: str) -> dict[str, Document]:
         return self.collections.setdefault(name, {})
+
+    def delete_entity(self, collection: str, entity_id: str) -> None:
+        if self.collection(collection).pop(entity_id, None) is not None:
+            self.tombstones.setdefault(collection, {})[entity_id] = CLOCK.tick()
+
+    def forget_deletion(self, collection: str, entity_id: str) -> None:
+        """A deleted id written again is a change, no longer a deletion."""
+        self.tombstones.get(collection, {}).pop(entity_id, None)
 
     # --- users ---------------------------------------------------------------------------
     def user_by_username(self, username: str) -> UserRecord | None:

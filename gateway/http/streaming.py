@@ -166,10 +166,10 @@ async def write_buffered(
             whole = answer_whole(request, status, None, headers, b"", bodyless=bodyless)
             if whole is not None:
                 return whole
-        response = web.Response(status=status, headers=headers)
-        if request.method == "HEAD" and body:
-            response.content_length = len(body)
-        return response
+        # A HEAD answer announces the length of the body it leaves out (aiohttp drops the body
+        # of a HEAD answer and keeps its Content-Length; setting it by hand is refused).
+        head_body = body if request.method == "HEAD" else None
+        return web.Response(status=status, headers=headers, body=head_body)
     headers.popall("Content-Length", None)
     headers.popall("Transfer-Encoding", None)
     whole = answer_whole(request, status, None, headers, body, bodyless=False)

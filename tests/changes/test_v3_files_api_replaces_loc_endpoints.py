@@ -177,6 +177,20 @@ async def test_download_loc_is_a_redirect_for_v0_and_v1(client: int) -> None:
     assert response.body == b""
 
 
+@pytest.mark.parametrize(("client", "status"), [(1, 302), (2, 200)])
+async def test_a_head_of_download_loc_is_emulated_like_its_get(client: int, status: int) -> None:
+    """The old server answered a HEAD as its GET without the body: an upstream at 3+ knows no
+    download-loc at all, so a HEAD passed on would get 400 FeatureUnavailable."""
+    upstream = FakeUpstream(lambda r: _metadata(r, _downloadURL=STORAGE_DOWNLOAD))
+    request = _loc("download", client)
+    request.method = "HEAD"
+    response = await run(request, upstream)
+    assert response.status == status
+    assert [(r.method, r.raw_path) for r in upstream.seen] == [("GET", "/blob/kid/photo.png")]
+    if status == 302:
+        assert response.headers["Location"] == STORAGE_DOWNLOAD
+
+
 async def test_remove_loc_checks_the_file_and_deletes_nothing() -> None:
     upstream = FakeUpstream(lambda r: _metadata(r, _downloadURL=STORAGE_DOWNLOAD))
     request = _loc("remove", 0)

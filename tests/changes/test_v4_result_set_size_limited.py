@@ -121,6 +121,32 @@ async def test_no_count_when_the_answer_cannot_be_cut_short() -> None:
     ]
 
 
+async def _head(harness: Harness, path: str, client: int, upstream: Collection) -> ResponseInfo:
+    request = harness.request(
+        "HEAD", path, client, upstream.version, headers={"Authorization": MASTER_AUTH}
+    )
+    return await harness.run(request, upstream)
+
+
+async def test_a_head_for_older_clients_is_capped_up_front() -> None:
+    """A HEAD error has no body to recognise ResultSetSizeExceeded by (RFC 9110 §9.3.2)."""
+    harness = _harness()
+    response = await _head(harness, BOOKS + "?skip=1", 3, Collection(6, 12))
+    assert response.status == 200
+    assert [seen.raw_path for seen in harness.seen] == [BOOKS + "?skip=1&limit=5"]
+    small = await _head(harness, BOOKS + "?limit=2", 3, Collection(6, 12))
+    assert small.status == 200 and harness.seen[-1].raw_path == BOOKS + "?limit=2"
+
+
+async def test_a_head_for_newer_clients_is_judged_by_count() -> None:
+    harness = _harness()
+    refused = await _head(harness, BOOKS + "?skip=6", 4, Collection(3, 12))
+    assert refused.status == 400 and refused.json["error"] == "ResultSetSizeExceeded"
+    assert harness.seen[-1].raw_path == BOOKS + "/_count"
+    allowed = await _head(harness, BOOKS + "?skip=7", 4, Collection(3, 12))
+    assert allowed.status == 200  # 12 - 7 = 5 is not over the limit
+
+
 async def test_when_the_count_fails_the_entities_are_returned() -> None:
     harness = _harness()
     response = await _query(harness, BOOKS, 4, Collection(3, 12, count_status=500))

@@ -138,6 +138,29 @@ async def test_partial_failures_answer_207_with_the_errors_by_index() -> None:
     assert len(harness.seen) == 3  # the non-object never went upstream
 
 
+class SlowFirstTwin(Store):
+    """An upstream that takes longer over the entity with ``n == 1`` than over the others."""
+
+    async def __call__(self, request: RequestInfo) -> ResponseInfo:
+        if isinstance(request.json, dict) and request.json.get("n") == 1:
+            for _ in range(20):
+                await asyncio.sleep(0)
+        return await super().__call__(request)
+
+
+async def test_entities_sharing_an_id_reach_the_upstream_in_array_order() -> None:
+    """A v5 backend inserts one after another: the first of two equal ``_id``s wins, however
+    slowly the upstream answers it."""
+    harness, store = Harness(), SlowFirstTwin()
+    body = [{"n": 0}, {"_id": "t", "n": 1}, {"_id": "t", "n": 2}, {"n": 3}]
+    response = await harness.run(_post(harness, 6, 4, json.dumps(body).encode()), store)
+    assert response.status == 207
+    assert response.json["entities"][1] == {"_id": "t", "n": 1}
+    assert response.json["entities"][2] is None
+    assert [error["index"] for error in response.json["errors"]] == [2]
+    assert store.saved["t"]["n"] == 1
+
+
 @pytest.mark.parametrize(("size", "status"), [(0, 400), (101, 413)])
 async def test_empty_and_oversized_arrays_are_refused(size: int, status: int) -> None:
     harness = Harness()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,6 +25,7 @@ from tests.conftest import APP_KEY, APP_SECRET, MASTER_SECRET
 from tests.e2e.normalize import Normalizer, Observation, kinvey_headers
 
 _ABSENT = object()
+VERSION_HEADER = "X-Kinvey-API-Version"
 
 
 class SetupFailed(AssertionError):
@@ -86,7 +88,9 @@ class KinveyClient:
 
     # --- HTTP -----------------------------------------------------------------------------
     def _headers(self, auth: str | None, extra: dict[str, str] | None, has_body: bool) -> Any:
-        headers = {"X-Kinvey-API-Version": str(self.version)}
+        # A scenario may spell the version header itself (any letter case): then only its own.
+        respelled = any(name.lower() == VERSION_HEADER.lower() for name in extra or {})
+        headers = {} if respelled else {VERSION_HEADER: str(self.version)}
         if auth is not None:
             headers["Authorization"] = auth
         if has_body or self.version == 6:
@@ -114,13 +118,14 @@ class KinveyClient:
         *,
         auth: str | None = None,
         body: Any = _ABSENT,
-        raw_body: bytes | None = None,
+        raw_body: bytes | AsyncIterable[bytes] | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         expect: int | tuple[int, ...] | None = None,
     ) -> Reply:
         """One Kinvey API call; recorded as ``step`` unless step is None (a quiet setup step,
-        which must answer ``expect``)."""
+        which must answer ``expect``). A ``raw_body`` given as an async iterable is sent with
+        ``Transfer-Encoding: chunked``."""
         data = raw_body if raw_body is not None else None
         if body is not _ABSENT:
             data = json.dumps(body).encode()
@@ -154,7 +159,13 @@ class KinveyClient:
         return reply
 
     async def storage(
-        self, step: str, method: str, url: str, *, data: bytes = b"", headers: dict[str, str]
+        self,
+        step: str,
+        method: str,
+        url: str,
+        *,
+        data: bytes | AsyncIterable[bytes] = b"",
+        headers: dict[str, str],
     ) -> Reply:
         """Follow a storage URL the API handed out (no Kinvey headers; bytes compared)."""
         request = f"{method} <storage URL>"
@@ -185,6 +196,12 @@ class KinveyClient:
         raw: Any = None,
     ) -> None:
         self.observations.append(Observation(step, status, headers, body, request, raw))
+
+
+async def chunked(data: bytes, size: int) -> AsyncIterator[bytes]:
+    """``data`` as a body aiohttp sends with ``Transfer-Encoding: chunked``, ``size`` a chunk."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from tests.e2e import scenarios_data, scenarios_files, scenarios_mfa, scenarios_users
+from tests.e2e import (
+    scenarios_data,
+    scenarios_files,
+    scenarios_mfa,
+    scenarios_queries,
+    scenarios_surface_data,
+    scenarios_surface_services,
+    scenarios_surface_users,
+    scenarios_users,
+)
 from tests.e2e.client import KinveyClient
 from tests.e2e.normalize import Observation
 
@@ -43,6 +52,19 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("mfa-endpoints", scenarios_mfa.mfa_endpoints, (6,)),
     Scenario("errors", scenarios_data.error_shapes, (1,)),
     Scenario("custom-endpoint", scenarios_data.custom_endpoint, (1,)),
+    # The wider surface a production app calls (issue 14).
+    Scenario("queries", scenarios_queries.query_operators, (1,)),
+    Scenario("group-deltaset", scenarios_queries.group_and_deltaset, (1,)),
+    Scenario("users-surface", scenarios_surface_users.user_surface, (1,)),
+    Scenario("basic-credentials", scenarios_surface_users.basic_credentials, (1, 6)),
+    Scenario("entity-acl", scenarios_surface_data.entity_acl, (1,)),
+    Scenario("unusual-names", scenarios_surface_data.unusual_names, (1, 2)),
+    Scenario("multi-insert-edges", scenarios_surface_data.multi_insert_edges, (5,)),
+    Scenario("result-set-edges", scenarios_surface_data.result_set_edges, (4,)),
+    Scenario("bodies-methods", scenarios_surface_data.bodies_and_methods, (2, 5)),
+    Scenario("push-endpoints", scenarios_surface_services.push_and_endpoints, (1, 6)),
+    Scenario("files-surface", scenarios_surface_services.files_surface, (3,)),
+    Scenario("route-errors", scenarios_surface_services.errors_on_every_route, (1,)),
 )
 
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

@@ -9,6 +9,7 @@ bytes as one range. Downloads are compared byte for byte.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterable
 from typing import Any
 
 from tests.conftest import APP_KEY
@@ -19,8 +20,14 @@ BLOB = f"/blob/{APP_KEY}"
 CONTENT = b"hello, old and new files \x00\xff"
 
 
-async def _follow(
-    c: KinveyClient, step: str, method: str, url: Any, *, data: bytes = b"", headers: Any = None
+async def follow(
+    c: KinveyClient,
+    step: str,
+    method: str,
+    url: Any,
+    *,
+    data: bytes | AsyncIterable[bytes] = b"",
+    headers: Any = None,
 ) -> None:
     if isinstance(url, str):
         await c.storage(step, method, url, data=data, headers=dict(headers or {}))
@@ -34,14 +41,14 @@ async def old_files_api(c: KinveyClient) -> None:
     name = c.unique("report.txt")
     upload = await c.call("upload-loc", "GET", f"{BLOB}/upload-loc/{name}", auth=auth)
     plain = {"Content-Type": "text/plain"}
-    await _follow(
+    await follow(
         c, "plain PUT of the bytes", "PUT", upload.field("URI"), data=CONTENT, headers=plain
     )
     download = await c.call("download-loc", "GET", f"{BLOB}/download-loc/{name}", auth=auth)
     where = download.headers.get("Location") or download.field("URI")
-    await _follow(c, "GET of the download URL", "GET", where)
+    await follow(c, "GET of the download URL", "GET", where)
     remove = await c.call("remove-loc", "GET", f"{BLOB}/remove-loc/{name}", auth=auth)
-    await _follow(c, "DELETE of the removal URL", "DELETE", remove.field("URI"))
+    await follow(c, "DELETE of the removal URL", "DELETE", remove.field("URI"))
     await c.call("download-loc after removal", "GET", f"{BLOB}/download-loc/{name}", auth=auth)
     missing = c.unique("never.txt")
     await c.call(
@@ -58,15 +65,15 @@ async def old_files_api(c: KinveyClient) -> None:
     )
 
 
-async def _upload_as_sdk(c: KinveyClient, created: Reply) -> None:
+async def upload_as_sdk(c: KinveyClient, created: Reply) -> None:
     url = created.field("_uploadURL")
     required = created.field("_requiredHeaders")
     headers = {**(required if isinstance(required, dict) else {}), "Content-Type": "text/plain"}
     if c.version >= 4:
         probe = {"Content-Range": f"bytes */{len(CONTENT)}"}
-        await _follow(c, "probe the upload session", "PUT", url, headers=probe)
+        await follow(c, "probe the upload session", "PUT", url, headers=probe)
         headers["Content-Range"] = f"bytes 0-{len(CONTENT) - 1}/{len(CONTENT)}"
-    await _follow(c, "upload the bytes", "PUT", url, data=CONTENT, headers=headers)
+    await follow(c, "upload the bytes", "PUT", url, data=CONTENT, headers=headers)
 
 
 async def new_files_api(c: KinveyClient) -> None:
@@ -76,11 +83,11 @@ async def new_files_api(c: KinveyClient) -> None:
     meta = {"_filename": name, "mimeType": "text/plain", "size": len(CONTENT), "caption": "c"}
     typed = {"X-Kinvey-Content-Type": "text/plain"}
     created = await c.call("create metadata", "POST", BLOB, auth=auth, body=meta, headers=typed)
-    await _upload_as_sdk(c, created)
+    await upload_as_sdk(c, created)
     file_path = f"{BLOB}/{created.field('_id')}"
     link = {"tls": "true", "ttl_in_seconds": "60"}
     read = await c.call("read metadata", "GET", file_path, auth=auth, params=link)
-    await _follow(c, "download the bytes", "GET", read.field("_downloadURL"))
+    await follow(c, "download the bytes", "GET", read.field("_downloadURL"))
     query = {"query": json.dumps({"_filename": name})}
     await c.call("query files by _filename", "GET", BLOB, auth=auth, params=query)
     named = f"{BLOB}/{c.unique('named')}"

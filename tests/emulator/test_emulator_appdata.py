@@ -245,9 +245,20 @@ async def test_multi_insert_is_unavailable_at_v4(api: Api) -> None:
 
 async def test_custom_endpoint_echoes(api: Api) -> None:
     token = await _user(api)
+    props = '{"source":"test"}'
     reply = await api.call(
-        "POST", f"/rpc/{api.key}/custom/hello", version=3, auth=token, body={"x": [1]}
+        "POST",
+        f"/rpc/{api.key}/custom/hello",
+        version=3,
+        auth=token,
+        body={"x": [1]},
+        headers={"X-Kinvey-Custom-Request-Properties": props},
     )
-    assert reply.status == 200 and reply.json == {"name": "hello", "body": {"x": [1]}}
+    assert reply.status == 200 and reply.json == {
+        "name": "hello",
+        "body": {"x": [1]},
+        "username": "user",
+        "headers": {"X-Kinvey-Custom-Request-Properties": props},
+    }
     anonymous = await api.call("POST", f"/rpc/{api.key}/custom/hello", version=3, body={})
     assert anonymous.status == 401

@@ -47,6 +47,14 @@ def ids(query: dict[str, Any]) -> list[str]:
         ({"$and": [{"n": {"$gte": 2}}, {"tags": "y"}]}, ["b"]),
         ({"$or": [{"n": 1}, {"name": "Carol"}]}, ["a", "c"]),
         ({"$nor": [{"n": 1}, {"n": 2}]}, ["c", "d"]),
+        ({"tags": {"$all": ["x", "y"]}}, ["a"]),
+        ({"tags": {"$all": ["y"]}}, ["a", "b"]),
+        ({"tags": {"$all": []}}, []),  # Mongo: an empty $all matches nothing
+        ({"tags": {"$size": 1}}, ["b"]),
+        ({"tags": {"$size": 0}}, ["c"]),
+        ({"n": {"$not": {"$gt": 1}}}, ["a", "d"]),  # a missing field is "not > 1"
+        ({"name": {"$not": "^[AB]"}}, ["b", "c", "d"]),  # $not of a regular expression
+        ({"name": {"$regex": "^Ä", "$options": "i"}}, []),
     ],
 )
 def test_operators(query: dict[str, Any], expected: list[str]) -> None:
@@ -57,6 +65,10 @@ def test_operators(query: dict[str, Any], expected: list[str]) -> None:
     "query",
     [
         {"n": {"$where": "1"}},
+        {"tags": {"$all": "x"}},
+        {"tags": {"$size": "1"}},
+        {"n": {"$not": 3}},
+        {"n": {"$not": {"$bogus": 1}}},
         {"$text": {"$search": "x"}},
         {"$or": []},
         {"$and": {"n": 1}},
