@@ -1,7 +1,8 @@
 """Command line: ``kinvey-gateway serve | emulator | demo | check-config | changelog``.
 
 Flags override ``KINVEY_GATEWAY_*`` environment variables, which override the config file.
-A bad configuration prints one line naming the key and the problem and exits 2.
+A bad configuration prints one line per problem, naming the flag, variable or key as the user
+wrote it, and exits 2.
 """
 
 from __future__ import annotations
@@ -9,15 +10,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from gateway import __version__
-from gateway.settings import ConfigError, Settings, effective_settings, load_settings
+from gateway.config_schema import FIELDS_BY_PATH
+from gateway.settings import (
+    ConfigError,
+    Settings,
+    effective_settings,
+    load_settings,
+    require_upstream,
+)
+
+if TYPE_CHECKING:
+    from gateway.app import GatewayRuntime
 
 log = logging.getLogger("gateway")
 
@@ -30,6 +43,15 @@ SERVE_FLAGS = {
     "result_set_limit": "limits.result_set_limit",
     "default_client_api_version": "default_client_api_version",
 }
+FLAG_NAMES = {path: "--" + dest.replace("_", "-") for dest, path in SERVE_FLAGS.items()}
+
+
+def newest_known_version() -> int:
+    """Kinvey's newest version, or a newer one a change file in gateway/changes/ introduces."""
+    from gateway.changes import BUNDLE
+    from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
+
+    return max(BUNDLE.newest_version, KINVEY_NEWEST_VERSION)
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
@@ -41,26 +63,54 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
         return asyncio.run(main)
 
 
+def _default(path: str) -> str:
+    default = FIELDS_BY_PATH[path].default
+    return "none" if default is None else str(default)
+
+
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML config file")
-    parser.add_argument("--upstream", metavar="URL", help="upstream Kinvey base URL")
-    parser.add_argument("--upstream-api-version", metavar="M", help="API version sent upstream")
-    parser.add_argument("--listen", metavar="HOST:PORT", help="proxy listener")
-    parser.add_argument("--admin-listen", metavar="HOST:PORT", help="health/metrics listener")
+    parser.add_argument(
+        "--upstream", metavar="URL", help="upstream Kinvey base URL (required; no default)"
+    )
+    parser.add_argument(
+        "--upstream-api-version",
+        metavar="M",
+        help=f"API version sent upstream (default: {_default('upstream.api_version')})",
+    )
+    parser.add_argument(
+        "--listen", metavar="HOST:PORT", help=f"proxy listener (default: {_default('listen')})"
+    )
+    parser.add_argument(
+        "--admin-listen",
+        metavar="HOST:PORT",
+        help=f"health/metrics listener (default: {_default('admin_listen')})",
+    )
     parser.add_argument(
         "--default-client-api-version",
         metavar="N",
-        help="version assumed for requests without X-Kinvey-API-Version (all apps)",
+        help="version assumed for requests without X-Kinvey-API-Version, all apps "
+        "(default: the upstream pin)",
     )
-    parser.add_argument("--result-set-limit", metavar="L", help="Kinvey result-set limit")
+    parser.add_argument(
+        "--result-set-limit",
+        metavar="L",
+        help=f"Kinvey result-set limit (default: {_default('limits.result_set_limit')})",
+    )
 
 
 def settings_from_args(args: argparse.Namespace, environ: Any = None) -> Settings:
     overrides = {path: getattr(args, dest) for dest, path in SERVE_FLAGS.items()}
-    return load_settings(args.config, environ, overrides)
+    return load_settings(
+        args.config,
+        environ,
+        overrides,
+        flag_names=FLAG_NAMES,
+        newest_version=newest_known_version(),
+    )
 
 
-def _warn_missing_app_secrets(settings: Settings) -> None:
+def _warn_about_settings(settings: Settings) -> None:
     for app_key, app in sorted(settings.apps.items()):
         if app.app_secret is None:
             log.warning(
@@ -69,6 +119,7 @@ def _warn_missing_app_secrets(settings: Settings) -> None:
                 app_key,
                 app_key,
             )
+    _warn_basic_auth_without_apps(settings)
     if settings.url_signing_secret is None:
         log.warning(
             "no url_signing secret configured: using a random one; several replicas need a "
@@ -78,11 +129,52 @@ def _warn_missing_app_secrets(settings: Settings) -> None:
         log.warning("UPSTREAM TLS CERTIFICATE VERIFICATION IS DISABLED")
 
 
+def _warn_basic_auth_without_apps(settings: Settings) -> None:
+    """No app secret at all while the pin refuses user Basic: every old app's login gets 401."""
+    from gateway.changes.v6_basic_user_auth_refused import BasicUserAuthRefused
+
+    refused_from = BasicUserAuthRefused.introduced_in
+    if settings.upstream_api_version < refused_from:
+        return
+    if not any(app.app_secret for app in settings.apps.values()):
+        log.warning(
+            "upstream pinned to API version %d, which refuses user Basic auth, and no app has "
+            "an app secret: every old app's user Basic request will get 401 (add "
+            "apps.<appKey>.app_secret_file or KINVEY_GATEWAY_APP_SECRET_<appKey>)",
+            settings.upstream_api_version,
+        )
+
+
+def listen_error(setting: str, address: str, exc: OSError) -> ConfigError:
+    """A listener that could not bind, named by the setting that chose its address."""
+    if isinstance(exc, socket.gaierror):
+        problem = f"cannot resolve the host of {address} ({exc.strerror}); use an IP address"
+    elif exc.errno == errno.EADDRINUSE:
+        problem = f"{address} is already in use by another process; choose a free port"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        problem = f"{address} is not an address of this machine"
+    elif exc.errno == errno.EACCES:
+        problem = f"no permission to listen on {address} (ports below 1024 need privileges)"
+    else:
+        problem = f"cannot listen on {address} ({exc.strerror or exc})"
+    return ConfigError(f"{setting}: {problem}")
+
+
+async def start_runtime(runtime: GatewayRuntime, setting_names: Mapping[str, str]) -> None:
+    """Start the listeners; a bind failure becomes a ConfigError naming the setting to change."""
+    try:
+        await runtime.start()
+    except OSError as exc:
+        path = "listen" if runtime.proxy_address is None else "admin_listen"
+        await runtime.stop()
+        raise listen_error(setting_names[path], runtime.settings[path], exc) from None
+
+
 async def serve(settings: Settings, banner: bool = True) -> int:
     from gateway.app import GatewayRuntime
 
     runtime = GatewayRuntime(settings, tune_gc=True)
-    await runtime.start()
+    await start_runtime(runtime, {path: settings.source(path) for path in _LISTENERS})
     runtime.install_signal_handlers()
     if banner:
         assert runtime.proxy_address and runtime.admin_address
@@ -96,14 +188,18 @@ async def serve(settings: Settings, banner: bool = True) -> int:
     return 0
 
 
+_LISTENERS = ("listen", "admin_listen")
+
+
 def _fmt(address: tuple[str, int]) -> str:
     return f"{address[0]}:{address[1]}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    require_upstream(settings)
     _configure_logging(settings)
-    _warn_missing_app_secrets(settings)
+    _warn_about_settings(settings)
     return _run(serve(settings))
 
 
@@ -116,9 +212,13 @@ def _configure_logging(settings: Settings) -> None:
 def cmd_check_config(args: argparse.Namespace) -> int:
     from gateway.http.tls import listener_context, upstream_ssl_context
 
-    settings = load_settings(args.file)
-    upstream_ssl_context(settings)  # certificate files must parse, not just exist
-    listener_context(settings)
+    settings = load_settings(args.file, newest_version=newest_known_version(), offline=args.offline)
+    require_upstream(settings)
+    if not settings.unchecked_files:  # certificate files must parse, not just exist
+        upstream_ssl_context(settings)
+        listener_context(settings)
+    for note in settings.unchecked_files:
+        print(f"kinvey-gateway: offline, not checked: {note}", file=sys.stderr)
     print(yaml.safe_dump(effective_settings(settings), sort_keys=False), end="")
     return 0
 
@@ -144,14 +244,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the gateway")
     _add_serve_arguments(serve_parser)
     serve_parser.set_defaults(func=cmd_serve)
-    emulator_parser = commands.add_parser("emulator", help="run the built-in Kinvey emulator")
+    emulator_parser = commands.add_parser(
+        "emulator",
+        help="run the built-in Kinvey emulator",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_emulator_arguments(emulator_parser)
     emulator_parser.set_defaults(func=run_emulator)
-    demo_parser = commands.add_parser("demo", help="emulator (v6 only) + gateway pinned to 6")
+    demo_parser = commands.add_parser(
+        "demo",
+        help="the built-in emulator (newest version only) behind a gateway pinned to it",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_demo_arguments(demo_parser)
     demo_parser.set_defaults(func=cmd_demo)
     check = commands.add_parser("check-config", help="validate a config file, print settings")
     check.add_argument("file", metavar="FILE")
+    check.add_argument(
+        "--offline",
+        action="store_true",
+        help="for a config written for another machine (a pod): secret and certificate files "
+        "are checked only where they exist here",
+    )
     check.set_defaults(func=cmd_check_config)
     changelog = commands.add_parser("changelog", help="print the API changelog (Markdown)")
     changelog.set_defaults(func=cmd_changelog)
@@ -163,7 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"kinvey-gateway: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"kinvey-gateway: config error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

@@ -1,15 +1,17 @@
 """Settings: YAML file < environment < command-line flags, validated once at start.
 
-A bad setting raises ``ConfigError`` whose message is one line naming the key and the problem;
-the CLI prints it and exits 2. Secrets come from the file, from a file it names, or from the
-environment (``KINVEY_GATEWAY_APP_SECRET_<appKey>``), never from flags, and are redacted by
+Bad settings raise one ``ConfigError`` listing every problem, one line each, naming the flag,
+environment variable or YAML key as the user wrote it; the CLI prints them and exits 2.
+Secrets come from the file, from a file it names, or from the environment
+(``KINVEY_GATEWAY_APP_SECRET_<appKey>``), never from flags, and are redacted by
 ``Secret.__repr__`` and ``effective_settings``.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,20 @@ from gateway.config_schema import (
     APP_FIELDS,
     APP_FIELDS_BY_NAME,
     APP_SECRET_ENV_PREFIX,
+    ENV_PREFIX,
     FIELDS,
     FIELDS_BY_PATH,
     Field,
 )
+from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
 
 
 class ConfigError(Exception):
-    """A setting is missing, unknown, of the wrong type or out of range."""
+    """Settings are missing, unknown, of the wrong type or out of range: one line per problem."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class Secret(str):
@@ -54,6 +62,10 @@ class Settings:
     values: Mapping[str, Any]
     apps: Mapping[str, AppPolicy] = field(default_factory=dict)
     url_signing_secret: Secret | None = None
+    # setting path -> the flag, environment variable or YAML key that set it, as written
+    sources: Mapping[str, str] = field(default_factory=dict)
+    # files an offline check could not look at (they exist only where the gateway runs)
+    unchecked_files: tuple[str, ...] = ()
 
     def __getitem__(self, path: str) -> Any:
         return self.values[path]
@@ -64,6 +76,10 @@ class Settings:
 
     def app(self, app_key: str | None) -> AppPolicy | None:
         return self.apps.get(app_key) if app_key else None
+
+    def source(self, path: str) -> str:
+        """How the user named ``path``: ``--listen``, ``KINVEY_GATEWAY_LISTEN`` or ``listen``."""
+        return self.sources.get(path, path)
 
 
 def _read_file(path: str) -> Mapping[str, Any]:
@@ -99,46 +115,89 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _cast(field_: Field, raw: Any, where: str) -> Any:
-    try:
-        return field_.cast(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _read_secret_file(path: str, key: str) -> Secret:
-    try:
-        return Secret(Path(path).read_text(encoding="utf-8").strip())
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read {path} ({exc.strerror})") from None
+class _Loader:
+    """Collects every problem of one load, each named as the user wrote the setting."""
+
+    def __init__(self, newest_version: int, offline: bool) -> None:
+        self.newest_version = newest_version
+        self.offline = offline
+        self.problems: list[str] = []
+        self.unchecked: list[str] = []
+
+    def cast(self, spec: Field, raw: Any, where: str) -> tuple[bool, Any]:
+        try:
+            value = spec.cast(raw)
+        except ValueError as exc:
+            self.problems.append(f"{where}: {exc}")
+            return False, None
+        low, high = spec.lowest_version, self.newest_version
+        if low is not None and value is not None and not low <= value <= high:
+            self.problems.append(f"{where}: {value} is out of range {low}..{high}")
+            return False, None
+        return True, value
+
+    def present(self, path: str | None, where: str) -> bool:
+        """Whether ``path`` is there to be read; offline, an absent file is noted, not an error."""
+        if not path:
+            return False
+        if self.offline and not os.path.exists(path):
+            self.unchecked.append(f"{where}: {path} (absent here, not checked)")
+            return False
+        if not os.access(path, os.R_OK):
+            self.problems.append(f"{where}: cannot read {path}")
+            return False
+        return True
+
+    def secret_file(self, path: str | None, where: str) -> Secret | None:
+        if not self.present(path, where):
+            return None
+        assert path is not None
+        try:
+            return Secret(Path(path).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            self.problems.append(f"{where}: cannot read {path} ({exc.strerror})")
+            return None
 
 
-def _load_apps(raw_apps: Any, environ: Mapping[str, str]) -> dict[str, AppPolicy]:
+def _load_apps(raw_apps: Any, environ: Mapping[str, str], load: _Loader) -> dict[str, AppPolicy]:
     if raw_apps is None:
         raw_apps = {}
     if not isinstance(raw_apps, dict):
-        raise ConfigError("apps: expected a mapping of app keys")
+        load.problems.append("apps: expected a mapping of app keys")
+        return {}
     apps: dict[str, AppPolicy] = {}
     env_secrets = {
         name[len(APP_SECRET_ENV_PREFIX) :]: value
         for name, value in environ.items()
         if name.startswith(APP_SECRET_ENV_PREFIX) and value
     }
-    for app_key in {*raw_apps, *env_secrets}:
+    for app_key in sorted({*map(str, raw_apps), *env_secrets}):
         raw = raw_apps.get(app_key) or {}
         if not isinstance(raw, dict):
-            raise ConfigError(f"apps.{app_key}: expected a mapping")
+            load.problems.append(f"apps.{app_key}: expected a mapping")
+            continue
         values: dict[str, Any] = {}
         for name, value in raw.items():
+            where = f"apps.{app_key}.{name}"
             spec = APP_FIELDS_BY_NAME.get(str(name))
             if spec is None:
-                raise ConfigError(f"apps.{app_key}.{name}: unknown setting")
-            values[spec.path] = _cast(spec, value, f"apps.{app_key}.{name}")
+                load.problems.append(
+                    f"{where}: unknown setting{_did_you_mean(str(name), APP_FIELDS_BY_NAME)}"
+                )
+                continue
+            ok, cast = load.cast(spec, value, where)
+            if ok:
+                values[spec.path] = cast
         secret: Secret | None = None
         if values.get("app_secret"):
             secret = Secret(values["app_secret"])
         if values.get("app_secret_file"):
-            secret = _read_secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
+            secret = load.secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
         if app_key in env_secrets:
             secret = Secret(env_secrets[app_key])
         policy_args = {
@@ -150,40 +209,97 @@ def _load_apps(raw_apps: Any, environ: Mapping[str, str]) -> dict[str, AppPolicy
     return apps
 
 
+def _unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """``KINVEY_GATEWAY_*`` names that set nothing: a typo must not be silently ignored."""
+    known = {spec.env for spec in FIELDS}
+    return [
+        f"{name}: unknown environment variable{_did_you_mean(name, known)}"
+        for name in sorted(environ)
+        if name.startswith(ENV_PREFIX)
+        and name not in known
+        and not name.startswith(APP_SECRET_ENV_PREFIX)
+    ]
+
+
 def load_settings(
     config_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    flag_names: Mapping[str, str] | None = None,
+    newest_version: int = KINVEY_NEWEST_VERSION,
+    offline: bool = False,
 ) -> Settings:
-    """Merge defaults, the YAML file, ``KINVEY_GATEWAY_*`` variables and flag overrides."""
+    """Merge defaults, the YAML file, ``KINVEY_GATEWAY_*`` variables and flag overrides.
+
+    Every problem is reported at once (``ConfigError.problems``), each naming the YAML key,
+    the environment variable or the flag (``flag_names``: path -> flag) that set it.
+    ``newest_version`` is the newest API version the gateway knows (the caller takes it from
+    the change bundle). ``offline`` (check-config on another machine): files that do not exist
+    here are listed in ``unchecked_files`` instead of failing.
+    """
     environ = os.environ if environ is None else environ
+    load = _Loader(newest_version, offline)
     data = _read_file(config_file) if config_file else {}
     values: dict[str, Any] = {f.path: f.default for f in FIELDS}
+    sources: dict[str, str] = {}
+
+    def assign(spec: Field, raw: Any, where: str) -> None:
+        ok, value = load.cast(spec, raw, where)
+        if ok:
+            values[spec.path], sources[spec.path] = value, where
+
     for path, raw in _flatten(data).items():
         spec = FIELDS_BY_PATH.get(path)
         if spec is None:
-            raise ConfigError(f"{path}: unknown setting")
-        values[path] = _cast(spec, raw, path)
+            load.problems.append(f"{path}: unknown setting{_did_you_mean(path, FIELDS_BY_PATH)}")
+        else:
+            assign(spec, raw, path)
+    load.problems += _unknown_variables(environ)
     for spec in FIELDS:
         if spec.env in environ:
-            values[spec.path] = _cast(spec, environ[spec.env], spec.env)
+            assign(spec, environ[spec.env], spec.env)
     for path, raw in (overrides or {}).items():
         if raw is not None:
-            values[path] = _cast(FIELDS_BY_PATH[path], raw, "--" + path.split(".")[-1])
-    apps = _load_apps(data.get("apps"), environ)
-    _check_consistency(values)
+            assign(FIELDS_BY_PATH[path], raw, (flag_names or {}).get(path, path))
+    apps = _load_apps(data.get("apps"), environ, load)
+    _check_consistency(values, sources, load)
     signing = values["url_signing.secret"]
     if values["url_signing.secret_file"]:
-        signing = _read_secret_file(values["url_signing.secret_file"], "url_signing.secret_file")
+        where = sources.get("url_signing.secret_file", "url_signing.secret_file")
+        signing = load.secret_file(values["url_signing.secret_file"], where)
+    if load.problems:
+        raise ConfigError(*load.problems)
     return Settings(
-        values=values, apps=apps, url_signing_secret=Secret(signing) if signing else None
+        values=values,
+        apps=apps,
+        url_signing_secret=Secret(signing) if signing else None,
+        sources=sources,
+        unchecked_files=tuple(load.unchecked),
     )
 
 
-def _check_consistency(values: Mapping[str, Any]) -> None:
+def require_upstream(settings: Settings) -> None:
+    """``serve`` has no default upstream: proxying to a guessed host helps nobody."""
+    if not settings["upstream.url"]:
+        raise ConfigError(
+            "no upstream configured: give --upstream URL, KINVEY_GATEWAY_UPSTREAM_URL or "
+            "upstream.url in the config file (e.g. https://<instance>-baas.kinvey.com)"
+        )
+
+
+def _check_consistency(
+    values: Mapping[str, Any], sources: Mapping[str, str], load: _Loader
+) -> None:
+    def name(path: str) -> str:
+        return sources.get(path, path)
+
     cert, key = values["tls.cert_file"], values["tls.key_file"]
     if bool(cert) != bool(key):
-        raise ConfigError("tls: cert_file and key_file must be given together")
+        given = "tls.cert_file" if cert else "tls.key_file"
+        load.problems.append(
+            f"{name(given)}: tls.cert_file and tls.key_file must be given together"
+        )
     for path in (
         "tls.cert_file",
         "tls.key_file",
@@ -191,16 +307,14 @@ def _check_consistency(values: Mapping[str, Any]) -> None:
         "upstream.tls.client_cert_file",
         "upstream.tls.client_key_file",
     ):
-        if values[path] and not os.access(values[path], os.R_OK):
-            raise ConfigError(f"{path}: cannot read {values[path]}")
-    if values["upstream.tls.ca_dir"] and not os.path.isdir(values["upstream.tls.ca_dir"]):
-        raise ConfigError(f"upstream.tls.ca_dir: {values['upstream.tls.ca_dir']} is no directory")
-    client_cert, client_key = (
-        values["upstream.tls.client_cert_file"],
-        values["upstream.tls.client_key_file"],
-    )
-    if client_key and not client_cert:
-        raise ConfigError("upstream.tls.client_key_file: needs client_cert_file")
+        load.present(values[path], name(path))
+    ca_dir = values["upstream.tls.ca_dir"]
+    if ca_dir and not (load.offline and not os.path.exists(ca_dir)) and not os.path.isdir(ca_dir):
+        load.problems.append(f"{name('upstream.tls.ca_dir')}: {ca_dir} is no directory")
+    if values["upstream.tls.client_key_file"] and not values["upstream.tls.client_cert_file"]:
+        load.problems.append(
+            f"{name('upstream.tls.client_key_file')}: needs upstream.tls.client_cert_file"
+        )
 
 
 def effective_settings(settings: Settings) -> dict[str, Any]:
