@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import socket
 import sys
 from collections.abc import Coroutine, Mapping, Sequence
@@ -209,18 +210,43 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings["logging.level"], settings["logging.format"])
 
 
+_UPSTREAM_TLS_FILES = (
+    "upstream.tls.ca_file",
+    "upstream.tls.client_cert_file",
+    "upstream.tls.client_key_file",
+)
+_LISTENER_TLS_FILES = ("tls.cert_file", "tls.key_file")
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from gateway.http.tls import listener_context, upstream_ssl_context
 
-    settings = load_settings(args.file, newest_version=newest_known_version(), offline=args.offline)
+    try:
+        settings = load_settings(
+            args.file, newest_version=newest_known_version(), offline=args.offline
+        )
+    except ConfigError as exc:
+        if not args.offline and any("cannot read /" in problem for problem in exc.problems):
+            raise ConfigError(
+                *exc.problems,
+                "(a config written for another machine, e.g. a pod's mounted secrets? "
+                "check it with check-config --offline)",
+            ) from None
+        raise
     require_upstream(settings)
-    if not settings.unchecked_files:  # certificate files must parse, not just exist
+    # Certificate files must parse, not just exist (offline: the ones that are here).
+    if _all_present(settings, _UPSTREAM_TLS_FILES):
         upstream_ssl_context(settings)
+    if _all_present(settings, _LISTENER_TLS_FILES):
         listener_context(settings)
     for note in settings.unchecked_files:
         print(f"kinvey-gateway: offline, not checked: {note}", file=sys.stderr)
     print(yaml.safe_dump(effective_settings(settings), sort_keys=False), end="")
     return 0
+
+
+def _all_present(settings: Settings, paths: Sequence[str]) -> bool:
+    return all(os.path.exists(settings[path]) for path in paths if settings[path])
 
 
 def cmd_changelog(args: argparse.Namespace) -> int:

@@ -60,7 +60,7 @@ def as_int(low: int, high: int) -> Callable[[Any], int]:
 
 def as_optional_version(raw: Any) -> int | None:
     """An API version number; the loader checks it against the versions the gateway knows."""
-    return None if raw is None else as_int(0, 1 << 31)(raw)
+    return None if raw is None else int(_number(raw, int))
 
 
 def as_positive_float(raw: Any) -> float:
