@@ -50,9 +50,9 @@ FLAG_NAMES = {path: "--" + dest.replace("_", "-") for dest, path in SERVE_FLAGS.
 def newest_known_version() -> int:
     """Kinvey's newest version, or a newer one a change file in gateway/changes/ introduces."""
     from gateway.changes import BUNDLE
-    from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
+    from gateway.kinvey import version_header
 
-    return max(BUNDLE.newest_version, KINVEY_NEWEST_VERSION)
+    return version_header.newest_known_version(BUNDLE.newest_version)
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:

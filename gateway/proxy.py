@@ -31,7 +31,7 @@ from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, rel
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
-from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
+from gateway.kinvey.version_header import VersionRefused, newest_known_version, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
 from gateway.settings import Settings
 from gateway.versioning.bundle import VersionBundle
@@ -73,7 +73,7 @@ class Gateway:
         self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
         self.max_in_flight = int(settings["limits.max_concurrent_requests"])
         self.in_flight = 0
-        self.newest = max(bundle.newest_version, KINVEY_NEWEST_VERSION)
+        self.newest = newest_known_version(bundle.newest_version)
         self._authorities: dict[str, str] = {}
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
