@@ -30,6 +30,7 @@ class Exchange:
         "opened",
         "outcome",
         "request_id",
+        "response_bytes",
         "route",
         "upstream_duration",
         "upstream_status",
@@ -42,6 +43,8 @@ class Exchange:
         self.upstream_duration: float | None = None
         self.outcome = "ok"
         self.request_id = ""
+        # body bytes of an answer a local handler streamed (None: count the returned response)
+        self.response_bytes: int | None = None
         self.applied: list[str] = []
         self.opened: list[UpstreamResponse] = []
 

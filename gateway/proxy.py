@@ -29,6 +29,7 @@ from gateway.exchange import (
 from gateway.http import headers as header_rules
 from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError
+from gateway.http.whole_answer import GATEWAY_SERVER, WholeAnswer
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.version_header import VersionRefused, newest_known_version, parse_version
@@ -115,7 +116,7 @@ class Gateway:
         raw_path = origin_form(request)
         if raw_path is None:
             error = KinveyError("BadRequest", debug="invalid request target")
-            return self._error(request, exchange, error, None), 0
+            return self._error(request, exchange, error, None)
         match = routes.match(raw_path)
         exchange.route = match.name
         if self.in_flight > self.max_in_flight:
@@ -125,10 +126,12 @@ class Gateway:
                 status=503,
                 debug="the gateway is overloaded; retry later",
             )
-            return self._error(request, exchange, error, None), 0
+            return self._error(request, exchange, error, None)
         local = self.local_handlers.get(match.name)
         if local is not None:
-            return await local(request, exchange), 0
+            response = await local(request, exchange)
+            sent = exchange.response_bytes
+            return response, sent if sent is not None else body_bytes(request, response)
         app = self.settings.app(match.app_key)
         pin = (app.upstream_api_version if app else None) or self.pin
         base_url = (app.upstream_url if app else None) or self.default_upstream_url
@@ -143,7 +146,7 @@ class Gateway:
         )
         if isinstance(version, VersionRefused):
             self.metrics.gateway_error("version_not_available")
-            return self._error(request, exchange, version.error, version.echo), 0
+            return self._error(request, exchange, version.error, version.echo)
         exchange.client_version = version
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
         plan = self.bundle.plan(version, pin, request.method, match.name)
@@ -181,7 +184,7 @@ class Gateway:
                     status=413,
                     debug=f"the request body is larger than {self.max_body} bytes",
                 )
-                return self._error(request, exchange, error, version, version), 0
+                return self._error(request, exchange, error, version, version)
 
         async def send(outgoing: RequestInfo) -> ResponseInfo:
             body = outgoing.body if outgoing.body is not None else outgoing.stream
@@ -268,14 +271,17 @@ class Gateway:
         if request_id is None:
             request_id = headers["X-Kinvey-Request-Id"] = new_request_id()
         exchange.request_id = request_id
+        if result.upstream_status is not None:
+            # The upstream answer this one is made from: a signup's 201, not the login after it.
+            exchange.upstream_status = result.upstream_status
         location = headers.get("Location")
         if location is not None:
             public_base = self._public_base(request)
             headers["Location"] = rewrite_location(location, base_url, public_base)
         if result.body is None and result.source is not None:
             return await relay(request, result.source, headers, result.status, self.body_timeout)
-        body = result.body or b""
-        return await write_buffered(request, result.status, headers, body), len(body)
+        response = await write_buffered(request, result.status, headers, result.body or b"")
+        return response, body_bytes(request, response)
 
     def _error(
         self,
@@ -284,16 +290,18 @@ class Gateway:
         error: KinveyError,
         echo: int | None,
         client_version: int | None = None,
-    ) -> web.StreamResponse:
+    ) -> tuple[web.StreamResponse, int]:
         """An answer the gateway makes itself, before any translation layer could shape it."""
         exchange.request_id = new_request_id()
         headers: CIMultiDict[str] = CIMultiDict()
         headers["Content-Type"] = "application/json; charset=utf-8"
         headers["X-Kinvey-Request-Id"] = exchange.request_id
+        headers["Server"] = GATEWAY_SERVER
         if echo is not None:
             headers["X-Kinvey-API-Version"] = str(echo)
         body = error.body_bytes(client_version)
-        return web.Response(status=error.status_code, headers=headers, body=body)
+        response = web.Response(status=error.status_code, headers=headers, body=body)
+        return response, body_bytes(request, response)
 
     def _public_base(self, request: web.BaseRequest) -> str:
         return self.public_base_url or f"{request.scheme}://{request.host}"
@@ -340,3 +348,17 @@ class Gateway:
                     exchange.outcome,
                 )
             )
+
+
+def body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
+    """Body bytes a complete answer puts on the wire: what the access log and metrics count.
+
+    Called before aiohttp writes a ``web.Response``: HEAD answers and 1xx/204/304 carry none.
+    """
+    if isinstance(response, WholeAnswer):
+        return response.wire_body_length
+    status = response.status
+    if request.method == "HEAD" or status < 200 or status in (204, 304):
+        return 0
+    body = response.body if isinstance(response, web.Response) else None
+    return len(body) if isinstance(body, bytes | bytearray) else 0
