@@ -9,20 +9,19 @@ Secrets come from the file, from a file it names, or from the environment
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gateway.config_checks import ConfigChecks, check_files, did_you_mean, unknown_variables
 from gateway.config_schema import (
     APP_FIELDS,
     APP_FIELDS_BY_NAME,
     APP_SECRET_ENV_PREFIX,
-    ENV_PREFIX,
     FIELDS,
     FIELDS_BY_PATH,
     Field,
@@ -115,56 +114,13 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.8)
-    return f" (did you mean {close[0]}?)" if close else ""
+def _secret(value: str | None) -> Secret | None:
+    return None if value is None else Secret(value)
 
 
-class _Loader:
-    """Collects every problem of one load, each named as the user wrote the setting."""
-
-    def __init__(self, newest_version: int, offline: bool) -> None:
-        self.newest_version = newest_version
-        self.offline = offline
-        self.problems: list[str] = []
-        self.unchecked: list[str] = []
-
-    def cast(self, spec: Field, raw: Any, where: str) -> tuple[bool, Any]:
-        try:
-            value = spec.cast(raw)
-        except ValueError as exc:
-            self.problems.append(f"{where}: {exc}")
-            return False, None
-        low, high = spec.lowest_version, self.newest_version
-        if low is not None and value is not None and not low <= value <= high:
-            self.problems.append(f"{where}: {value} is out of range {low}..{high}")
-            return False, None
-        return True, value
-
-    def present(self, path: str | None, where: str) -> bool:
-        """Whether ``path`` is there to be read; offline, an absent file is noted, not an error."""
-        if not path:
-            return False
-        if self.offline and not os.path.exists(path):
-            self.unchecked.append(f"{where}: {path} (absent here, not checked)")
-            return False
-        if not os.access(path, os.R_OK):
-            self.problems.append(f"{where}: cannot read {path}")
-            return False
-        return True
-
-    def secret_file(self, path: str | None, where: str) -> Secret | None:
-        if not self.present(path, where):
-            return None
-        assert path is not None
-        try:
-            return Secret(Path(path).read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            self.problems.append(f"{where}: cannot read {path} ({exc.strerror})")
-            return None
-
-
-def _load_apps(raw_apps: Any, environ: Mapping[str, str], load: _Loader) -> dict[str, AppPolicy]:
+def _load_apps(
+    raw_apps: Any, environ: Mapping[str, str], load: ConfigChecks
+) -> dict[str, AppPolicy]:
     if raw_apps is None:
         raw_apps = {}
     if not isinstance(raw_apps, dict):
@@ -187,7 +143,7 @@ def _load_apps(raw_apps: Any, environ: Mapping[str, str], load: _Loader) -> dict
             spec = APP_FIELDS_BY_NAME.get(str(name))
             if spec is None:
                 load.problems.append(
-                    f"{where}: unknown setting{_did_you_mean(str(name), APP_FIELDS_BY_NAME)}"
+                    f"{where}: unknown setting{did_you_mean(str(name), APP_FIELDS_BY_NAME)}"
                 )
                 continue
             ok, cast = load.cast(spec, value, where)
@@ -197,7 +153,9 @@ def _load_apps(raw_apps: Any, environ: Mapping[str, str], load: _Loader) -> dict
         if values.get("app_secret"):
             secret = Secret(values["app_secret"])
         if values.get("app_secret_file"):
-            secret = load.secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
+            secret = _secret(
+                load.secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
+            )
         if app_key in env_secrets:
             secret = Secret(env_secrets[app_key])
         policy_args = {
@@ -207,18 +165,6 @@ def _load_apps(raw_apps: Any, environ: Mapping[str, str], load: _Loader) -> dict
         }
         apps[app_key] = AppPolicy(app_key=app_key, app_secret=secret, **policy_args)
     return apps
-
-
-def _unknown_variables(environ: Mapping[str, str]) -> list[str]:
-    """``KINVEY_GATEWAY_*`` names that set nothing: a typo must not be silently ignored."""
-    known = {spec.env for spec in FIELDS}
-    return [
-        f"{name}: unknown environment variable{_did_you_mean(name, known)}"
-        for name in sorted(environ)
-        if name.startswith(ENV_PREFIX)
-        and name not in known
-        and not name.startswith(APP_SECRET_ENV_PREFIX)
-    ]
 
 
 def load_settings(
@@ -239,7 +185,7 @@ def load_settings(
     here are listed in ``unchecked_files`` instead of failing.
     """
     environ = os.environ if environ is None else environ
-    load = _Loader(newest_version, offline)
+    load = ConfigChecks(newest_version, offline)
     data = _read_file(config_file) if config_file else {}
     values: dict[str, Any] = {f.path: f.default for f in FIELDS}
     sources: dict[str, str] = {}
@@ -252,10 +198,10 @@ def load_settings(
     for path, raw in _flatten(data).items():
         spec = FIELDS_BY_PATH.get(path)
         if spec is None:
-            load.problems.append(f"{path}: unknown setting{_did_you_mean(path, FIELDS_BY_PATH)}")
+            load.problems.append(f"{path}: unknown setting{did_you_mean(path, FIELDS_BY_PATH)}")
         else:
             assign(spec, raw, path)
-    load.problems += _unknown_variables(environ)
+    load.problems += unknown_variables(environ)
     for spec in FIELDS:
         if spec.env in environ:
             assign(spec, environ[spec.env], spec.env)
@@ -263,7 +209,7 @@ def load_settings(
         if raw is not None:
             assign(FIELDS_BY_PATH[path], raw, (flag_names or {}).get(path, path))
     apps = _load_apps(data.get("apps"), environ, load)
-    _check_consistency(values, sources, load)
+    check_files(values, sources, load)
     signing = values["url_signing.secret"]
     if values["url_signing.secret_file"]:
         where = sources.get("url_signing.secret_file", "url_signing.secret_file")
@@ -285,35 +231,6 @@ def require_upstream(settings: Settings) -> None:
         raise ConfigError(
             "no upstream configured: give --upstream URL, KINVEY_GATEWAY_UPSTREAM_URL or "
             "upstream.url in the config file (e.g. https://<instance>-baas.kinvey.com)"
-        )
-
-
-def _check_consistency(
-    values: Mapping[str, Any], sources: Mapping[str, str], load: _Loader
-) -> None:
-    def name(path: str) -> str:
-        return sources.get(path, path)
-
-    cert, key = values["tls.cert_file"], values["tls.key_file"]
-    if bool(cert) != bool(key):
-        given = "tls.cert_file" if cert else "tls.key_file"
-        load.problems.append(
-            f"{name(given)}: tls.cert_file and tls.key_file must be given together"
-        )
-    for path in (
-        "tls.cert_file",
-        "tls.key_file",
-        "upstream.tls.ca_file",
-        "upstream.tls.client_cert_file",
-        "upstream.tls.client_key_file",
-    ):
-        load.present(values[path], name(path))
-    ca_dir = values["upstream.tls.ca_dir"]
-    if ca_dir and not (load.offline and not os.path.exists(ca_dir)) and not os.path.isdir(ca_dir):
-        load.problems.append(f"{name('upstream.tls.ca_dir')}: {ca_dir} is no directory")
-    if values["upstream.tls.client_key_file"] and not values["upstream.tls.client_cert_file"]:
-        load.problems.append(
-            f"{name('upstream.tls.client_key_file')}: needs upstream.tls.client_cert_file"
         )
 
 
