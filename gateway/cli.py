@@ -10,13 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
-import logging
 import os
-import socket
 import sys
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 import yaml
 
@@ -29,11 +26,7 @@ from gateway.settings import (
     load_settings,
     require_upstream,
 )
-
-if TYPE_CHECKING:
-    from gateway.app import GatewayRuntime
-
-log = logging.getLogger("gateway")
+from gateway.startup import start_runtime, warn_about_settings
 
 # flag dest → settings path (flags never carry secrets)
 SERVE_FLAGS = {
@@ -111,66 +104,6 @@ def settings_from_args(args: argparse.Namespace, environ: Any = None) -> Setting
     )
 
 
-def _warn_about_settings(settings: Settings) -> None:
-    for app_key, app in sorted(settings.apps.items()):
-        if app.app_secret is None:
-            log.warning(
-                "app %s has no app secret configured: its clients' user Basic auth cannot be "
-                "exchanged for a session (set KINVEY_GATEWAY_APP_SECRET_%s)",
-                app_key,
-                app_key,
-            )
-    _warn_basic_auth_without_apps(settings)
-    if settings.url_signing_secret is None:
-        log.warning(
-            "no url_signing secret configured: using a random one; several replicas need a "
-            "shared secret (KINVEY_GATEWAY_URL_SIGNING_SECRET)"
-        )
-    if settings["upstream.tls.dangerously_disable_verification"]:
-        log.warning("UPSTREAM TLS CERTIFICATE VERIFICATION IS DISABLED")
-
-
-def _warn_basic_auth_without_apps(settings: Settings) -> None:
-    """No app secret at all while the pin refuses user Basic: every old app's login gets 401."""
-    from gateway.changes.v6_basic_user_auth_refused import BasicUserAuthRefused
-
-    refused_from = BasicUserAuthRefused.introduced_in
-    if settings.upstream_api_version < refused_from:
-        return
-    if not any(app.app_secret for app in settings.apps.values()):
-        log.warning(
-            "upstream pinned to API version %d, which refuses user Basic auth, and no app has "
-            "an app secret: every old app's user Basic request will get 401 (add "
-            "apps.<appKey>.app_secret_file or KINVEY_GATEWAY_APP_SECRET_<appKey>)",
-            settings.upstream_api_version,
-        )
-
-
-def listen_error(setting: str, address: str, exc: OSError) -> ConfigError:
-    """A listener that could not bind, named by the setting that chose its address."""
-    if isinstance(exc, socket.gaierror):
-        problem = f"cannot resolve the host of {address} ({exc.strerror}); use an IP address"
-    elif exc.errno == errno.EADDRINUSE:
-        problem = f"{address} is already in use by another process; choose a free port"
-    elif exc.errno == errno.EADDRNOTAVAIL:
-        problem = f"{address} is not an address of this machine"
-    elif exc.errno == errno.EACCES:
-        problem = f"no permission to listen on {address} (ports below 1024 need privileges)"
-    else:
-        problem = f"cannot listen on {address} ({exc.strerror or exc})"
-    return ConfigError(f"{setting}: {problem}")
-
-
-async def start_runtime(runtime: GatewayRuntime, setting_names: Mapping[str, str]) -> None:
-    """Start the listeners; a bind failure becomes a ConfigError naming the setting to change."""
-    try:
-        await runtime.start()
-    except OSError as exc:
-        path = "listen" if runtime.proxy_address is None else "admin_listen"
-        await runtime.stop()
-        raise listen_error(setting_names[path], runtime.settings[path], exc) from None
-
-
 async def serve(settings: Settings, banner: bool = True) -> int:
     from gateway.app import GatewayRuntime
 
@@ -200,7 +133,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     require_upstream(settings)
     _configure_logging(settings)
-    _warn_about_settings(settings)
+    warn_about_settings(settings)
     return _run(serve(settings))
 
 
@@ -226,7 +159,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             args.file, newest_version=newest_known_version(), offline=args.offline
         )
     except ConfigError as exc:
-        if not args.offline and any("cannot read /" in problem for problem in exc.problems):
+        if exc.absent_files:
             raise ConfigError(
                 *exc.problems,
                 "(a config written for another machine, e.g. a pod's mounted secrets? "

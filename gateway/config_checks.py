@@ -29,6 +29,7 @@ class ConfigChecks:
         self.offline = offline
         self.problems: list[str] = []
         self.unchecked: list[str] = []
+        self.absent: list[str] = []  # files that do not exist here (a config for a pod?)
 
     def cast(self, spec: Field, raw: Any, where: str) -> tuple[bool, Any]:
         try:
@@ -46,9 +47,11 @@ class ConfigChecks:
         """Whether ``path`` is there to be read; offline, an absent file is noted, not an error."""
         if not path:
             return False
-        if self.offline and not os.path.exists(path):
-            self.unchecked.append(f"{where}: {path} (absent here, not checked)")
-            return False
+        if not os.path.exists(path):
+            if self.offline:
+                self.unchecked.append(f"{where}: {path} (absent here, not checked)")
+                return False
+            self.absent.append(path)
         if not os.access(path, os.R_OK):
             self.problems.append(f"{where}: cannot read {path}")
             return False

@@ -67,8 +67,8 @@ Each request the gateway answers is one access-log line below. Press Ctrl-C to s
 
 async def _demo(args: argparse.Namespace) -> int:
     from gateway.app import GatewayRuntime
-    from gateway.cli import listen_error, start_runtime
     from gateway.emulator import EmulatorConfig, create_emulator_app
+    from gateway.startup import listen_error, start_runtime
 
     emulator_config = EmulatorConfig(
         min_api_version=NEWEST_API_VERSION,

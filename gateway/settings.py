@@ -10,7 +10,7 @@ Secrets come from the file, from a file it names, or from the environment
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,10 @@ from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
 class ConfigError(Exception):
     """Settings are missing, unknown, of the wrong type or out of range: one line per problem."""
 
-    def __init__(self, *problems: str) -> None:
+    def __init__(self, *problems: str, absent_files: Sequence[str] = ()) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.absent_files = tuple(absent_files)  # named files that do not exist here
 
 
 class Secret(str):
@@ -215,7 +216,7 @@ def load_settings(
         where = sources.get("url_signing.secret_file", "url_signing.secret_file")
         signing = load.secret_file(values["url_signing.secret_file"], where)
     if load.problems:
-        raise ConfigError(*load.problems)
+        raise ConfigError(*load.problems, absent_files=load.absent)
     return Settings(
         values=values,
         apps=apps,
