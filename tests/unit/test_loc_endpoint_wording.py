@@ -14,10 +14,12 @@ async def test_a_v3_client_is_not_told_about_version_6(
 ) -> None:
     emulator = await start_emulator(min_api_version=6, max_api_version=6)
     gateway = await start_gateway(emulator, pin=6)
-    headers = {"X-Kinvey-API-Version": "3"}
-    auth = aiohttp.BasicAuth(APP_KEY, APP_SECRET)
+    headers = {
+        "X-Kinvey-API-Version": "3",
+        "Authorization": aiohttp.encode_basic_auth(APP_KEY, APP_SECRET),
+    }
     url = f"{gateway.url}/blob/{APP_KEY}/download-loc/a.txt"
-    async with aiohttp.ClientSession() as client, client.get(url, headers=headers, auth=auth) as r:
+    async with aiohttp.ClientSession() as client, client.get(url, headers=headers) as r:
         status, body = r.status, await r.json()
     assert (status, body["error"]) == (400, "FeatureUnavailable")
     assert body["debug"] == (
