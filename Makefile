@@ -1,39 +1,62 @@
-# One-command entry points. Both create/refresh the virtualenv in .venv first.
-#   make demo  - the gateway pinned to v6 in front of the built-in emulator (v6 only)
-#   make test  - everything CI runs: lint, type check, the whole test suite
+# One-command entry points. Each creates/refreshes the virtualenv in .venv first.
+#   make demo   - the gateway in front of the built-in emulator (installs only what it runs on)
+#   make check  - the fast loop: lint, type check, the tests that need no outside tools
+#   make test   - everything CI runs: lint, type check, the whole test suite
+#   make clean  - remove everything the targets and the tests made
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck pytest bench soak clean
+# `make demo DEMO_LISTEN=127.0.0.1:18080` when a port is taken
+DEMO_LISTEN ?= 127.0.0.1:8080
+DEMO_ADMIN ?= 127.0.0.1:9090
+DEMO_EMULATOR ?= 127.0.0.1:7007
 
-$(STAMP): pyproject.toml
+.PHONY: demo check test lint typecheck pytest bench soak clean
+
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/kinvey-gateway demo
+# The gateway's own dependencies only: the demo needs nothing else.
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
 
-lint: $(STAMP)
+$(TEST_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+demo: $(RUNTIME_STAMP)
+	$(BIN)/kinvey-gateway demo --listen $(DEMO_LISTEN) --admin-listen $(DEMO_ADMIN) \
+		--emulator-listen $(DEMO_EMULATOR)
+
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+check: lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow and not tools"
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run
 
-soak: $(STAMP)
+soak: $(TEST_STAMP)
 	$(BIN)/python -m bench.soak --duration 600
 
+# Everything .gitignore lists (tests/unit/test_makefile.py checks that nothing made is left).
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache artifacts
+	rm -rf $(VENV) .venv-* .mypy_cache .ruff_cache .pytest_cache .hypothesis artifacts \
+		bench/results build dist
+	find . \( -name __pycache__ -o -name node_modules -o -name '*.egg-info' \) \
+		-type d -prune -exec rm -rf {} +
+	find . -name '*.pyc' -delete

@@ -25,6 +25,7 @@ from gateway.health import add_health_routes
 from gateway.http.server import CappedServer
 from gateway.http.tls import listener_context, upstream_ssl_context
 from gateway.http.upstream import UpstreamClient
+from gateway.kinvey.version_header import newest_known_version
 from gateway.observability.access_log import AccessLogger
 from gateway.observability.admin_routes import add_observability_routes
 from gateway.observability.metrics import Metrics, NullMetrics
@@ -48,12 +49,14 @@ class GatewayRuntime:
         self.tune_gc = tune_gc
         self.registry = registry if registry is not None else CollectorRegistry()
         pin = settings.upstream_api_version
+        self.newest_api_version = newest_known_version(BUNDLE.newest_version)
         self.metrics: Any = (
             Metrics(
                 self.registry,
                 version=__version__,
                 upstream_api_version=pin,
-                tls_verify=not settings["upstream.tls.dangerously_disable_verification"],
+                tls_verify=_tls_verify(settings),
+                newest_api_version=self.newest_api_version,
                 release_top_k=settings["metrics.client_release_top_k"],
             )
             if settings["metrics.enabled"]
@@ -97,7 +100,10 @@ class GatewayRuntime:
         add_shadow_route(app, self.shadow)
         if self.settings["metrics.enabled"]:
             add_observability_routes(
-                app, self.registry, upstream_api_version=self.settings.upstream_api_version
+                app,
+                self.registry,
+                upstream_api_version=self.settings.upstream_api_version,
+                newest_api_version=self.newest_api_version,
             )
         return app
 
@@ -198,6 +204,15 @@ def tune_gc_for_serving() -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+def _tls_verify(settings: Settings) -> bool | None:
+    """Whether upstream certificates are verified; None when every upstream is plain http://."""
+    apps = settings.apps.values()
+    urls = [settings["upstream.url"], *(app.upstream_url for app in apps)]
+    if not any(url and url.startswith("https://") for url in urls):
+        return None
+    return not settings["upstream.tls.dangerously_disable_verification"]
 
 
 def _bound_address(runner: web.BaseRunner) -> tuple[str, int]:

@@ -2,7 +2,8 @@
 shadow-report``.
 
 Flags override ``KINVEY_GATEWAY_*`` environment variables, which override the config file.
-A bad configuration prints one line naming the key and the problem and exits 2.
+A bad configuration prints one line per problem, naming the flag, variable or key as the user
+wrote it, and exits 2.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -18,9 +19,15 @@ from typing import Any
 import yaml
 
 from gateway import __version__
-from gateway.settings import ConfigError, Settings, effective_settings, load_settings
-
-log = logging.getLogger("gateway")
+from gateway.config_schema import FIELDS_BY_PATH
+from gateway.settings import (
+    ConfigError,
+    Settings,
+    effective_settings,
+    load_settings,
+    require_upstream,
+)
+from gateway.startup import start_runtime, warn_about_settings
 
 # flag dest → settings path (flags never carry secrets)
 SERVE_FLAGS = {
@@ -31,6 +38,15 @@ SERVE_FLAGS = {
     "result_set_limit": "limits.result_set_limit",
     "default_client_api_version": "default_client_api_version",
 }
+FLAG_NAMES = {path: "--" + dest.replace("_", "-") for dest, path in SERVE_FLAGS.items()}
+
+
+def newest_known_version() -> int:
+    """Kinvey's newest version, or a newer one a change file in gateway/changes/ introduces."""
+    from gateway.changes import BUNDLE
+    from gateway.kinvey import version_header
+
+    return version_header.newest_known_version(BUNDLE.newest_version)
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
@@ -42,49 +58,58 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
         return asyncio.run(main)
 
 
+def _default(path: str) -> str:
+    default = FIELDS_BY_PATH[path].default
+    return "none" if default is None else str(default)
+
+
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML config file")
-    parser.add_argument("--upstream", metavar="URL", help="upstream Kinvey base URL")
-    parser.add_argument("--upstream-api-version", metavar="M", help="API version sent upstream")
-    parser.add_argument("--listen", metavar="HOST:PORT", help="proxy listener")
-    parser.add_argument("--admin-listen", metavar="HOST:PORT", help="health/metrics listener")
+    parser.add_argument(
+        "--upstream", metavar="URL", help="upstream Kinvey base URL (required; no default)"
+    )
+    parser.add_argument(
+        "--upstream-api-version",
+        metavar="M",
+        help=f"API version sent upstream (default: {_default('upstream.api_version')})",
+    )
+    parser.add_argument(
+        "--listen", metavar="HOST:PORT", help=f"proxy listener (default: {_default('listen')})"
+    )
+    parser.add_argument(
+        "--admin-listen",
+        metavar="HOST:PORT",
+        help=f"health/metrics listener (default: {_default('admin_listen')})",
+    )
     parser.add_argument(
         "--default-client-api-version",
         metavar="N",
-        help="version assumed for requests without X-Kinvey-API-Version (all apps)",
+        help="version assumed for requests without X-Kinvey-API-Version, all apps "
+        "(default: the upstream pin)",
     )
-    parser.add_argument("--result-set-limit", metavar="L", help="Kinvey result-set limit")
+    parser.add_argument(
+        "--result-set-limit",
+        metavar="L",
+        help=f"Kinvey result-set limit (default: {_default('limits.result_set_limit')})",
+    )
 
 
 def settings_from_args(args: argparse.Namespace, environ: Any = None) -> Settings:
     overrides = {path: getattr(args, dest) for dest, path in SERVE_FLAGS.items()}
-    return load_settings(args.config, environ, overrides)
-
-
-def _warn_missing_app_secrets(settings: Settings) -> None:
-    for app_key, app in sorted(settings.apps.items()):
-        if app.app_secret is None:
-            log.warning(
-                "app %s has no app secret configured: its clients' user Basic auth cannot be "
-                "exchanged for a session, nor files removed for v0-v2 clients "
-                "(set KINVEY_GATEWAY_APP_SECRET_%s)",
-                app_key,
-                app_key,
-            )
-    if settings.url_signing_secret is None:
-        log.warning(
-            "no url_signing secret configured: using a random one; several replicas need a "
-            "shared secret (KINVEY_GATEWAY_URL_SIGNING_SECRET)"
-        )
-    if settings["upstream.tls.dangerously_disable_verification"]:
-        log.warning("UPSTREAM TLS CERTIFICATE VERIFICATION IS DISABLED")
+    return load_settings(
+        args.config,
+        environ,
+        overrides,
+        flag_names=FLAG_NAMES,
+        newest_version=newest_known_version(),
+    )
 
 
 async def serve(settings: Settings, banner: bool = True) -> int:
     from gateway.app import GatewayRuntime
 
     runtime = GatewayRuntime(settings, tune_gc=True)
-    await runtime.start()
+    await start_runtime(runtime, {path: settings.source(path) for path in _LISTENERS})
     runtime.install_signal_handlers()
     if banner:
         assert runtime.proxy_address and runtime.admin_address
@@ -98,14 +123,18 @@ async def serve(settings: Settings, banner: bool = True) -> int:
     return 0
 
 
+_LISTENERS = ("listen", "admin_listen")
+
+
 def _fmt(address: tuple[str, int]) -> str:
     return f"{address[0]}:{address[1]}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    require_upstream(settings)
     _configure_logging(settings)
-    _warn_missing_app_secrets(settings)
+    warn_about_settings(settings)
     return _run(serve(settings))
 
 
@@ -115,14 +144,48 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings["logging.level"], settings["logging.format"])
 
 
+_UPSTREAM_TLS_FILES = (
+    "upstream.tls.ca_file",
+    "upstream.tls.client_cert_file",
+    "upstream.tls.client_key_file",
+)
+_LISTENER_TLS_FILES = ("tls.cert_file", "tls.key_file")
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from gateway.http.tls import listener_context, upstream_ssl_context
 
-    settings = load_settings(args.file)
-    upstream_ssl_context(settings)  # certificate files must parse, not just exist
-    listener_context(settings)
+    try:
+        settings = load_settings(
+            args.file, newest_version=newest_known_version(), offline=args.offline
+        )
+    except ConfigError as exc:
+        if exc.absent_files:
+            raise ConfigError(
+                *exc.problems,
+                "(a config written for another machine, e.g. a pod's mounted secrets? "
+                "check it with check-config --offline)",
+            ) from None
+        raise
+    # Certificate files must parse, not just exist (offline: the ones that are here).
+    if _all_present(settings, _UPSTREAM_TLS_FILES):
+        upstream_ssl_context(settings)
+    if _all_present(settings, _LISTENER_TLS_FILES):
+        listener_context(settings)
+    for note in settings.unchecked_files:
+        print(f"kinvey-gateway: offline, not checked: {note}", file=sys.stderr)
+    if not settings["upstream.url"]:  # a partial config (the image's) the environment completes
+        print(
+            "kinvey-gateway: note: no upstream here; serve needs --upstream, "
+            "KINVEY_GATEWAY_UPSTREAM_URL or upstream.url",
+            file=sys.stderr,
+        )
     print(yaml.safe_dump(effective_settings(settings), sort_keys=False), end="")
     return 0
+
+
+def _all_present(settings: Settings, paths: Sequence[str]) -> bool:
+    return all(os.path.exists(settings[path]) for path in paths if settings[path])
 
 
 def cmd_changelog(args: argparse.Namespace) -> int:
@@ -147,14 +210,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the gateway")
     _add_serve_arguments(serve_parser)
     serve_parser.set_defaults(func=cmd_serve)
-    emulator_parser = commands.add_parser("emulator", help="run the built-in Kinvey emulator")
+    emulator_parser = commands.add_parser(
+        "emulator",
+        help="run the built-in Kinvey emulator",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_emulator_arguments(emulator_parser)
     emulator_parser.set_defaults(func=run_emulator)
-    demo_parser = commands.add_parser("demo", help="emulator (v6 only) + gateway pinned to 6")
+    demo_parser = commands.add_parser(
+        "demo",
+        help="the built-in emulator (newest version only) behind a gateway pinned to it",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_demo_arguments(demo_parser)
     demo_parser.set_defaults(func=cmd_demo)
     check = commands.add_parser("check-config", help="validate a config file, print settings")
     check.add_argument("file", metavar="FILE")
+    check.add_argument(
+        "--offline",
+        action="store_true",
+        help="for a config written for another machine (a pod): secret and certificate files "
+        "are checked only where they exist here",
+    )
     check.set_defaults(func=cmd_check_config)
     changelog = commands.add_parser("changelog", help="print the API changelog (Markdown)")
     changelog.set_defaults(func=cmd_changelog)
@@ -171,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"kinvey-gateway: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"kinvey-gateway: config error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

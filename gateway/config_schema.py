@@ -21,23 +21,14 @@ from gateway.config_values import (
     as_optional_release,
     as_optional_str,
     as_optional_url,
+    as_optional_version,
     as_positive_float,
     as_ratio,
     as_tls_version,
-    as_url,
-    as_version,
 )
 from gateway.kinvey.reads import READ_ROUTES
 
 Caster = Callable[[Any], Any]
-
-
-def newest_version() -> int:
-    """Kinvey's newest version, or a newer one a change file in gateway/changes/ introduces."""
-    from gateway.changes import BUNDLE
-    from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
-
-    return max(BUNDLE.newest_version, KINVEY_NEWEST_VERSION)
 
 
 ENV_PREFIX = "KINVEY_GATEWAY_"
@@ -51,6 +42,9 @@ class Field:
     default: Any
     help: str
     secret: bool = False
+    # An API version setting: allowed from this version up to the newest one the gateway
+    # knows, which the caller of load_settings injects (it follows gateway/changes/).
+    lowest_version: int | None = None
 
     @property
     def env(self) -> str:
@@ -68,16 +62,23 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "default_client_api_version",
-        as_version(0, newest_version),
+        as_optional_version,
         None,
         "version assumed for requests without X-Kinvey-API-Version (default: the pin)",
+        lowest_version=0,
     ),
-    Field("upstream.url", as_url, "https://baas.kinvey.com", "upstream Kinvey base URL"),
+    Field(
+        "upstream.url",
+        as_optional_url,
+        None,
+        "upstream Kinvey base URL (required by `serve`: there is no default upstream)",
+    ),
     Field(
         "upstream.api_version",
-        as_version(3, newest_version),
+        as_optional_version,
         6,
-        "API version pinned upstream (3..6)",
+        "API version pinned upstream (3 up to the newest version the gateway knows)",
+        lowest_version=3,
     ),
     Field("upstream.connect_timeout_seconds", as_positive_float, 5.0, "upstream connect timeout"),
     Field(
@@ -180,9 +181,10 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "shadow.candidate_api_version",
-        as_version(3, newest_version),
+        as_optional_version,
         None,
         "compare sampled reads at this pin (none = shadow comparison off)",
+        lowest_version=3,
     ),
     Field(
         "shadow.upstream_url",
@@ -225,19 +227,27 @@ FIELDS: tuple[Field, ...] = (
 APP_FIELDS: tuple[Field, ...] = (
     Field(
         "default_client_api_version",
-        as_version(0, newest_version),
+        as_optional_version,
         None,
         "version assumed when a request has no X-Kinvey-API-Version (default: the pin)",
+        lowest_version=0,
     ),
-    Field("min_client_api_version", as_version(0, newest_version), 0, "older clients get 400"),
+    Field(
+        "min_client_api_version",
+        as_optional_version,
+        0,
+        "older clients get 400",
+        lowest_version=0,
+    ),
     Field("app_secret", as_optional_str, None, "the app secret", secret=True),
     Field("app_secret_file", as_optional_path, None, "file holding the app secret"),
     Field("upstream_url", as_optional_url, None, "this app's upstream (default: upstream.url)"),
     Field(
         "upstream_api_version",
-        as_version(3, newest_version),
+        as_optional_version,
         None,
         "this app's pin (default: upstream.api_version)",
+        lowest_version=3,
     ),
     Field(
         "min_client_app_version",

@@ -56,13 +56,9 @@ def as_int(low: int, high: int) -> Callable[[Any], int]:
     return cast
 
 
-def as_version(low: int, high: Callable[[], int]) -> Callable[[Any], int | None]:
-    """An API version from ``low`` to the newest known one (asked at cast time)."""
-
-    def cast(raw: Any) -> int | None:
-        return None if raw is None else as_int(low, high())(raw)
-
-    return cast
+def as_optional_version(raw: Any) -> int | None:
+    """An API version number; the loader checks it against the versions the gateway knows."""
+    return None if raw is None else int(_number(raw, int))
 
 
 def as_optional_release(raw: Any) -> str | None:

@@ -33,6 +33,7 @@ class Exchange:
         "outcome",
         "refusal",
         "request_id",
+        "response_bytes",
         "route",
         "upstream_duration",
         "upstream_status",
@@ -45,6 +46,8 @@ class Exchange:
         self.upstream_duration: float | None = None
         self.outcome = "ok"
         self.request_id = ""
+        # body bytes of an answer a local handler streamed (None: count the returned response)
+        self.response_bytes: int | None = None
         self.applied: list[str] = []
         self.opened: list[UpstreamResponse] = []
         self.identity: ClientIdentity | None = None  # app release and SDK, once read

@@ -36,12 +36,13 @@ from gateway.http.streaming import (
     write_buffered,
 )
 from gateway.http.upstream import UpstreamClient, UpstreamError
+from gateway.http.whole_answer import GATEWAY_SERVER, WholeAnswer
 from gateway.kinvey import routes
 from gateway.kinvey.client_identity import identify
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_verdict
 from gateway.kinvey.session_cache import TokenCache, end_sessions_after_user_save
-from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
+from gateway.kinvey.version_header import VersionRefused, newest_known_version, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
 from gateway.observability.metrics import NullMetrics
 from gateway.settings import AppPolicy, Settings
@@ -88,7 +89,7 @@ class Gateway:
         self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
         self.max_in_flight = int(settings["limits.max_concurrent_requests"])
         self.in_flight = 0
-        self.newest = max(bundle.newest_version, KINVEY_NEWEST_VERSION)
+        self.newest = newest_known_version(bundle.newest_version)
         self._authorities: dict[str, str] = {}
         # Set by the runtime when shadow comparison is configured (see gateway/shadow/).
         self.shadow: ShadowRunner | None = None
@@ -132,7 +133,7 @@ class Gateway:
         raw_path = origin_form(request)
         if raw_path is None:
             error = KinveyError("BadRequest", debug="invalid request target")
-            return self._error(request, exchange, error, None), 0
+            return self._error(request, exchange, error, None)
         match = routes.match(raw_path)
         exchange.route = match.name
         if self.in_flight > self.max_in_flight:
@@ -142,10 +143,12 @@ class Gateway:
                 status=503,
                 debug="the gateway is overloaded; retry later",
             )
-            return self._error(request, exchange, error, None), 0
+            return self._error(request, exchange, error, None)
         local = self.local_handlers.get(match.name)
         if local is not None:
-            return await local(request, exchange), 0
+            response = await local(request, exchange)
+            sent = exchange.response_bytes
+            return response, sent if sent is not None else body_bytes(request, response)
         app = self.settings.app(match.app_key)
         pin = (app.upstream_api_version if app else None) or self.pin
         base_url = (app.upstream_url if app else None) or self.default_upstream_url
@@ -160,12 +163,12 @@ class Gateway:
         )
         if isinstance(version, VersionRefused):
             self.metrics.gateway_error("version_not_available")
-            return self._error(request, exchange, version.error, version.echo), 0
+            return self._error(request, exchange, version.error, version.echo)
         exchange.client_version = version
         if app is not None and app.min_client_app_version is not None:
             retired = self._retired(request, exchange, app)
             if retired is not None:
-                return self._error(request, exchange, retired, version, version), 0
+                return self._error(request, exchange, retired, version, version)
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
         replay: Replay | None = None
         if self.shadow is not None and self.shadow.samples(request.method, match.name, version):
@@ -214,7 +217,7 @@ class Gateway:
                     status=413,
                     debug=f"the request body is larger than {self.max_body} bytes",
                 )
-                return self._error(request, exchange, error, version, version), 0
+                return self._error(request, exchange, error, version, version)
 
         async def send(outgoing: RequestInfo) -> ResponseInfo:
             body = outgoing.body if outgoing.body is not None else outgoing.stream
@@ -300,12 +303,15 @@ class Gateway:
     ) -> tuple[web.StreamResponse, int]:
         headers = self.client_headers(request, result, version, base_url)
         exchange.request_id = headers["X-Kinvey-Request-Id"]
+        if result.upstream_status is not None:
+            # The upstream answer this one is made from: a signup's 201, not the login after it.
+            exchange.upstream_status = result.upstream_status
         if replay is not None:
             return await self._answer_shadowed(request, result, headers, replay)
         if result.body is None and result.source is not None:
             return await relay(request, result.source, headers, result.status, self.body_timeout)
-        body = result.body or b""
-        return await write_buffered(request, result.status, headers, body), len(body)
+        response = await write_buffered(request, result.status, headers, result.body or b"")
+        return response, body_bytes(request, response)
 
     async def _answer_shadowed(
         self,
@@ -355,16 +361,18 @@ class Gateway:
         error: KinveyError,
         echo: int | None,
         client_version: int | None = None,
-    ) -> web.StreamResponse:
+    ) -> tuple[web.StreamResponse, int]:
         """An answer the gateway makes itself, before any translation layer could shape it."""
         exchange.request_id = new_request_id()
         headers: CIMultiDict[str] = CIMultiDict()
         headers["Content-Type"] = "application/json; charset=utf-8"
         headers["X-Kinvey-Request-Id"] = exchange.request_id
+        headers["Server"] = GATEWAY_SERVER
         if echo is not None:
             headers["X-Kinvey-API-Version"] = str(echo)
         body = error.body_bytes(client_version)
-        return web.Response(status=error.status_code, headers=headers, body=body)
+        response = web.Response(status=error.status_code, headers=headers, body=body)
+        return response, body_bytes(request, response)
 
     def _retired(
         self, request: web.BaseRequest, exchange: Exchange, app: AppPolicy
@@ -432,3 +440,17 @@ class Gateway:
                     exchange.refusal,
                 )
             )
+
+
+def body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
+    """Body bytes a complete answer puts on the wire: what the access log and metrics count.
+
+    Called before aiohttp writes a ``web.Response``: HEAD answers and 1xx/204/304 carry none.
+    """
+    if isinstance(response, WholeAnswer):
+        return response.wire_body_length
+    status = response.status
+    if request.method == "HEAD" or status < 200 or status in (204, 304):
+        return 0
+    body = response.body if isinstance(response, web.Response) else None
+    return len(body) if isinstance(body, bytes | bytearray) else 0

@@ -1,21 +1,23 @@
 """Settings: YAML file < environment < command-line flags, validated once at start.
 
-A bad setting raises ``ConfigError`` whose message is one line naming the key and the problem;
-the CLI prints it and exits 2. Secrets come from the file, from a file it names, or from the
-environment (``KINVEY_GATEWAY_APP_SECRET_<appKey>``), never from flags, and are redacted by
+Bad settings raise one ``ConfigError`` listing every problem, one line each, naming the flag,
+environment variable or YAML key as the user wrote it; the CLI prints them and exits 2.
+Secrets come from the file, from a file it names, or from the environment
+(``KINVEY_GATEWAY_APP_SECRET_<appKey>``), never from flags, and are redacted by
 ``Secret.__repr__`` and ``effective_settings``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gateway.config_checks import ConfigChecks, check_files, did_you_mean, unknown_variables
 from gateway.config_schema import (
     APP_FIELDS,
     APP_FIELDS_BY_NAME,
@@ -24,10 +26,16 @@ from gateway.config_schema import (
     FIELDS_BY_PATH,
     Field,
 )
+from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
 
 
 class ConfigError(Exception):
-    """A setting is missing, unknown, of the wrong type or out of range."""
+    """Settings are missing, unknown, of the wrong type or out of range: one line per problem."""
+
+    def __init__(self, *problems: str, absent_files: Sequence[str] = ()) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+        self.absent_files = tuple(absent_files)  # named files that do not exist here
 
 
 class Secret(str):
@@ -59,6 +67,10 @@ class Settings:
     apps: Mapping[str, AppPolicy] = field(default_factory=dict)
     url_signing_secret: Secret | None = None
     url_signing_previous_secrets: tuple[Secret, ...] = ()
+    # setting path -> the flag, environment variable or YAML key that set it, as written
+    sources: Mapping[str, str] = field(default_factory=dict)
+    # files an offline check could not look at (they exist only where the gateway runs)
+    unchecked_files: tuple[str, ...] = ()
 
     def __getitem__(self, path: str) -> Any:
         return self.values[path]
@@ -69,6 +81,10 @@ class Settings:
 
     def app(self, app_key: str | None) -> AppPolicy | None:
         return self.apps.get(app_key) if app_key else None
+
+    def source(self, path: str) -> str:
+        """How the user named ``path``: ``--listen``, ``KINVEY_GATEWAY_LISTEN`` or ``listen``."""
+        return self.sources.get(path, path)
 
 
 def _read_file(path: str) -> Mapping[str, Any]:
@@ -104,46 +120,48 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _cast(field_: Field, raw: Any, where: str) -> Any:
-    try:
-        return field_.cast(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+def _secret(value: str | None) -> Secret | None:
+    return None if value is None else Secret(value)
 
 
-def _read_secret_file(path: str, key: str) -> Secret:
-    try:
-        return Secret(Path(path).read_text(encoding="utf-8").strip())
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read {path} ({exc.strerror})") from None
-
-
-def _load_apps(raw_apps: Any, environ: Mapping[str, str]) -> dict[str, AppPolicy]:
+def _load_apps(
+    raw_apps: Any, environ: Mapping[str, str], load: ConfigChecks
+) -> dict[str, AppPolicy]:
     if raw_apps is None:
         raw_apps = {}
     if not isinstance(raw_apps, dict):
-        raise ConfigError("apps: expected a mapping of app keys")
+        load.problems.append("apps: expected a mapping of app keys")
+        return {}
     apps: dict[str, AppPolicy] = {}
     env_secrets = {
         name[len(APP_SECRET_ENV_PREFIX) :]: value
         for name, value in environ.items()
         if name.startswith(APP_SECRET_ENV_PREFIX) and value
     }
-    for app_key in {*raw_apps, *env_secrets}:
+    for app_key in sorted({*map(str, raw_apps), *env_secrets}):
         raw = raw_apps.get(app_key) or {}
         if not isinstance(raw, dict):
-            raise ConfigError(f"apps.{app_key}: expected a mapping")
+            load.problems.append(f"apps.{app_key}: expected a mapping")
+            continue
         values: dict[str, Any] = {}
         for name, value in raw.items():
+            where = f"apps.{app_key}.{name}"
             spec = APP_FIELDS_BY_NAME.get(str(name))
             if spec is None:
-                raise ConfigError(f"apps.{app_key}.{name}: unknown setting")
-            values[spec.path] = _cast(spec, value, f"apps.{app_key}.{name}")
+                load.problems.append(
+                    f"{where}: unknown setting{did_you_mean(str(name), APP_FIELDS_BY_NAME)}"
+                )
+                continue
+            ok, cast = load.cast(spec, value, where)
+            if ok:
+                values[spec.path] = cast
         secret: Secret | None = None
         if values.get("app_secret"):
             secret = Secret(values["app_secret"])
         if values.get("app_secret_file"):
-            secret = _read_secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
+            secret = _secret(
+                load.secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
+            )
         if app_key in env_secrets:
             secret = Secret(env_secrets[app_key])
         policy_args = {
@@ -159,65 +177,82 @@ def load_settings(
     config_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    flag_names: Mapping[str, str] | None = None,
+    newest_version: int = KINVEY_NEWEST_VERSION,
+    offline: bool = False,
 ) -> Settings:
-    """Merge defaults, the YAML file, ``KINVEY_GATEWAY_*`` variables and flag overrides."""
+    """Merge defaults, the YAML file, ``KINVEY_GATEWAY_*`` variables and flag overrides.
+
+    Every problem is reported at once (``ConfigError.problems``), each naming the YAML key,
+    the environment variable or the flag (``flag_names``: path -> flag) that set it.
+    ``newest_version`` is the newest API version the gateway knows (the caller takes it from
+    the change bundle). ``offline`` (check-config on another machine): files that do not exist
+    here are listed in ``unchecked_files`` instead of failing.
+    """
     environ = os.environ if environ is None else environ
+    load = ConfigChecks(newest_version, offline)
     data = _read_file(config_file) if config_file else {}
     values: dict[str, Any] = {f.path: f.default for f in FIELDS}
+    sources: dict[str, str] = {}
+
+    def assign(spec: Field, raw: Any, where: str) -> None:
+        ok, value = load.cast(spec, raw, where)
+        if ok:
+            values[spec.path], sources[spec.path] = value, where
+
     for path, raw in _flatten(data).items():
         spec = FIELDS_BY_PATH.get(path)
         if spec is None:
-            raise ConfigError(f"{path}: unknown setting")
-        values[path] = _cast(spec, raw, path)
+            load.problems.append(f"{path}: unknown setting{did_you_mean(path, FIELDS_BY_PATH)}")
+        else:
+            assign(spec, raw, path)
+    load.problems += unknown_variables(environ)
     for spec in FIELDS:
         if spec.env in environ:
-            values[spec.path] = _cast(spec, environ[spec.env], spec.env)
+            assign(spec, environ[spec.env], spec.env)
     for path, raw in (overrides or {}).items():
         if raw is not None:
-            values[path] = _cast(FIELDS_BY_PATH[path], raw, "--" + path.split(".")[-1])
-    apps = _load_apps(data.get("apps"), environ)
-    _check_consistency(values)
+            assign(FIELDS_BY_PATH[path], raw, (flag_names or {}).get(path, path))
+    apps = _load_apps(data.get("apps"), environ, load)
+    check_files(values, sources, load)
     signing = values["url_signing.secret"]
     if values["url_signing.secret_file"]:
-        signing = _read_secret_file(values["url_signing.secret_file"], "url_signing.secret_file")
+        where = sources.get("url_signing.secret_file", "url_signing.secret_file")
+        signing = load.secret_file(values["url_signing.secret_file"], where)
+    previous = _previous_signing_secrets(values, sources, load)
+    if load.problems:
+        raise ConfigError(*load.problems, absent_files=load.absent)
     return Settings(
         values=values,
         apps=apps,
         url_signing_secret=Secret(signing) if signing else None,
-        url_signing_previous_secrets=_previous_signing_secrets(values),
+        url_signing_previous_secrets=previous,
+        sources=sources,
+        unchecked_files=tuple(load.unchecked),
     )
 
 
-def _previous_signing_secrets(values: Mapping[str, Any]) -> tuple[Secret, ...]:
+def _previous_signing_secrets(
+    values: Mapping[str, Any], sources: Mapping[str, str], load: ConfigChecks
+) -> tuple[Secret, ...]:
     previous = [values["url_signing.previous_secret"] or ""]
     path = values["url_signing.previous_secrets_file"]
     if path:
-        key = "url_signing.previous_secrets_file"
-        previous += _read_secret_file(path, key).splitlines()
+        where = sources.get(
+            "url_signing.previous_secrets_file", "url_signing.previous_secrets_file"
+        )
+        previous += (load.secret_file(path, where) or "").splitlines()
     return tuple(Secret(line.strip()) for line in previous if line.strip())
 
 
-def _check_consistency(values: Mapping[str, Any]) -> None:
-    cert, key = values["tls.cert_file"], values["tls.key_file"]
-    if bool(cert) != bool(key):
-        raise ConfigError("tls: cert_file and key_file must be given together")
-    for path in (
-        "tls.cert_file",
-        "tls.key_file",
-        "upstream.tls.ca_file",
-        "upstream.tls.client_cert_file",
-        "upstream.tls.client_key_file",
-    ):
-        if values[path] and not os.access(values[path], os.R_OK):
-            raise ConfigError(f"{path}: cannot read {values[path]}")
-    if values["upstream.tls.ca_dir"] and not os.path.isdir(values["upstream.tls.ca_dir"]):
-        raise ConfigError(f"upstream.tls.ca_dir: {values['upstream.tls.ca_dir']} is no directory")
-    client_cert, client_key = (
-        values["upstream.tls.client_cert_file"],
-        values["upstream.tls.client_key_file"],
-    )
-    if client_key and not client_cert:
-        raise ConfigError("upstream.tls.client_key_file: needs client_cert_file")
+def require_upstream(settings: Settings) -> None:
+    """``serve`` has no default upstream: proxying to a guessed host helps nobody."""
+    if not settings["upstream.url"]:
+        raise ConfigError(
+            "no upstream configured: give --upstream URL, KINVEY_GATEWAY_UPSTREAM_URL or "
+            "upstream.url in the config file (e.g. https://<instance>-baas.kinvey.com)"
+        )
 
 
 def effective_settings(settings: Settings) -> dict[str, Any]:

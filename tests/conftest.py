@@ -122,3 +122,24 @@ async def start_emulator(start_upstream: StartUpstream) -> Callable[..., Awaitab
         return await start_upstream(create_emulator_app(EmulatorConfig(**defaults)))
 
     return start
+
+
+# Tests that need programs from outside the virtualenv (Node.js/npm, kubectl, Debian's
+# Prometheus and Chromium, nginx/wrk): the fixtures install what apt can, the README lists the
+# rest. `make check` (the fast loop) leaves them out with `-m "not slow and not tools"`.
+NEEDS_TOOLS = (
+    "tests/sdk/",  # node, npm (npm ci of three SDK flavours)
+    "tests/deploy/",  # kubectl kustomize; checkov in its own virtualenv
+    "tests/bench/test_bench_tools.py",  # nginx, wrk
+    "tests/observability/test_obs_alert_rules.py",  # promtool
+    "tests/observability/test_obs_dashboard_browser.py",  # chromium
+    "tests/observability/test_obs_grafana_dashboard.py",  # npm (TypeScript, @grafana/schema)
+    "tests/observability/test_obs_live_prometheus.py",  # prometheus
+    "tests/observability/test_obs_metrics.py::test_exposition_passes_promtool_check_metrics",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(NEEDS_TOOLS):
+            item.add_marker(pytest.mark.tools)

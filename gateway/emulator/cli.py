@@ -43,9 +43,11 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="version for requests without X-Kinvey-API-Version (default: the max version)",
     )
     app = parser.add_argument_group("app credentials")
-    app.add_argument("--app-key", default=_DEFAULTS.app_key)
-    app.add_argument("--app-secret", default=_DEFAULTS.app_secret)
-    app.add_argument("--master-secret", default=_DEFAULTS.master_secret)
+    app.add_argument("--app-key", default=_DEFAULTS.app_key, help="(default: %(default)s)")
+    app.add_argument("--app-secret", default=_DEFAULTS.app_secret, help="(default: %(default)s)")
+    app.add_argument(
+        "--master-secret", default=_DEFAULTS.master_secret, help="(default: %(default)s)"
+    )
     parser.add_argument(
         "--result-set-limit",
         type=int,

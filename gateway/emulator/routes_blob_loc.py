@@ -19,9 +19,11 @@ from gateway.kinvey.errors import KinveyError
 
 def _require_old_api(call: Call) -> auth.Principal:
     if versions.has_new_files_api(call.version):
+        # Worded for the client, not for this request's version: through a gateway a v3
+        # client's call arrives here at the upstream pin, which the client never chose.
         raise versions.feature_unavailable(
-            f"The upload-loc/download-loc/remove-loc endpoints do not exist at API version "
-            f"{call.version}; use the Files API (POST /blob/:appKey)"
+            "The upload-loc/download-loc/remove-loc endpoints do not exist from API version "
+            f"{versions.NEW_FILES_API_SINCE} on; use the Files API (POST /blob/:appKey)"
         )
     return auth.authenticate(call, auth.DATA)
 

@@ -118,7 +118,9 @@ class GatewayFiles:
             return await self._error(request, exchange, opened, ticket.client_version)
         answer_headers = header_rules.client_response_headers(opened.headers)
         answer_headers["X-Kinvey-Request-Id"] = exchange.request_id
-        response, _ = await relay(request, opened, answer_headers, opened.status)
+        response, exchange.response_bytes = await relay(
+            request, opened, answer_headers, opened.status
+        )
         return response
 
     async def _remove(

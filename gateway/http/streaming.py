@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.http.whole_answer import WRITE_BUFFER_HIGH, answer_whole
+from gateway.http.whole_answer import GATEWAY_SERVER, WRITE_BUFFER_HIGH, answer_whole
 
 if TYPE_CHECKING:
     from gateway.http.upstream import UpstreamResponse
@@ -155,6 +155,7 @@ async def write_buffered(
     request: web.BaseRequest, status: int, headers: CIMultiDict[str], body: bytes
 ) -> web.StreamResponse:
     """A complete answer built by the gateway, framed by its length."""
+    headers.setdefault("Server", GATEWAY_SERVER)
     if _bodyless(status, request.method) or (status == 302 and not body):
         for name in ("Content-Length", "Transfer-Encoding"):
             headers.popall(name, None)

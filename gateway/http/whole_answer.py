@@ -22,10 +22,12 @@ from typing import Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
-from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
+from aiohttp.http import HttpVersion11
 from aiohttp.http_writer import _serialize_headers
 from multidict import CIMultiDict
 
+# The Server header of answers the gateway makes (aiohttp's default names Python's version).
+GATEWAY_SERVER: Final = "kinvey-gateway"
 # Above this many bytes queued for a client, a write may block: such bodies are streamed.
 WRITE_BUFFER_HIGH: Final = 64 * 1024
 _date_cache: list[tuple[int, str]] = [(-1, "")]
@@ -63,6 +65,11 @@ class WholeAnswer(web.StreamResponse):
     async def write_eof(self, data: bytes = b"") -> None:
         return None
 
+    @property
+    def wire_body_length(self) -> int:
+        """Body bytes this answer writes (none for a HEAD or bodyless answer)."""
+        return len(self._wire_body)
+
 
 def answer_whole(
     request: web.BaseRequest,
@@ -89,5 +96,5 @@ def answer_whole(
     if "Date" not in headers:
         headers["Date"] = _http_date()
     if "Server" not in headers:
-        headers["Server"] = SERVER_SOFTWARE
+        headers["Server"] = GATEWAY_SERVER
     return WholeAnswer(status, reason, headers, b"" if bodyless else body)

@@ -17,6 +17,12 @@ KINVEY_NEWEST_VERSION = 6
 _MAX_DIGITS = 3
 
 
+def newest_known_version(newest_change: int) -> int:
+    """The newest version the gateway accepts (client header, pin, config, metric labels):
+    Kinvey's, or a newer one a version change introduces (``VersionBundle.newest_version``)."""
+    return max(newest_change, KINVEY_NEWEST_VERSION)
+
+
 @dataclass(frozen=True, slots=True)
 class VersionRefused:
     """The client's version is not served; ``echo`` is the numeric value to echo, if any."""

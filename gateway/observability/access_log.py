@@ -30,6 +30,7 @@ from typing import Final, TextIO
 
 MAX_PATH_CHARS: Final = 512
 _SIGNED_PREFIX: Final = "/_gateway/"
+_UNKNOWN_ROUTE: Final = "other"
 
 
 @dataclass(slots=True)
@@ -58,13 +59,21 @@ class AccessRecord:
     release_retired: str | None = None  # "refused" / "report_only" (release_policy)
 
 
-def safe_path(path: str) -> str:
-    """The path as logged: no query string, signed gateway URLs cut, bounded length."""
+def safe_path(path: str, route: str = "") -> str:
+    """The path as logged: no query string, signed gateway URLs cut, bounded length.
+
+    A path the route table does not know (route ``other``) keeps only its first segment: such
+    a path may be a capability, e.g. a storage URL whose ``Location`` the gateway rewrote to
+    itself (the emulator's ``/_storage/<token>``), and the log must not hand it out.
+    """
     if "?" in path:
         path = path[: path.index("?")]
     if path.startswith(_SIGNED_PREFIX):
         kind = path[len(_SIGNED_PREFIX) :].split("/", 1)[0]
         return f"{_SIGNED_PREFIX}{kind}/[redacted]"
+    if route == _UNKNOWN_ROUTE:
+        first, more, _ = path[1:].partition("/")
+        path = f"/{first}/[redacted]" if more else path
     return path if len(path) <= MAX_PATH_CHARS else path[:MAX_PATH_CHARS] + "..."
 
 
@@ -77,7 +86,7 @@ def record_fields(record: AccessRecord) -> dict[str, object]:
         "request_id": record.request_id,
         "method": record.method,
         "route": record.route,
-        "path": safe_path(record.path),
+        "path": safe_path(record.path, record.route),
         "client_api_version": record.client_api_version,
         "upstream_api_version": record.upstream_api_version,
         "changes": list(record.changes),
@@ -153,7 +162,7 @@ def json_line(record: AccessRecord) -> str:
         q(record.request_id),
         q(record.method),
         q(record.route),
-        q(safe_path(record.path)),
+        q(safe_path(record.path, record.route)),
         "null" if client is None else client,
         record.upstream_api_version,
         ",".join(map(q, changes)) if changes else "",

@@ -33,7 +33,11 @@ def _dashboard_html() -> bytes:
 
 
 def add_observability_routes(
-    app: web.Application, registry: CollectorRegistry, *, upstream_api_version: int
+    app: web.Application,
+    registry: CollectorRegistry,
+    *,
+    upstream_api_version: int,
+    newest_api_version: int,
 ) -> None:
     page = _dashboard_html()  # read once: a missing file fails at start, not on first view
 
@@ -43,7 +47,11 @@ def add_observability_routes(
         )
 
     async def dashboard_data(_request: web.Request) -> web.Response:
-        snapshot = dashboard_snapshot(registry, upstream_api_version=upstream_api_version)
+        snapshot = dashboard_snapshot(
+            registry,
+            upstream_api_version=upstream_api_version,
+            newest_api_version=newest_api_version,
+        )
         return web.json_response(snapshot, headers={"Cache-Control": "no-store"})
 
     app.router.add_get("/metrics", make_aiohttp_handler(registry))

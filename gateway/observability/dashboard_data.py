@@ -16,6 +16,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.samples import Sample
 
+from gateway.observability.labels import api_versions
+
 Snapshot = dict[str, Any]
 
 
@@ -32,7 +34,9 @@ def _bucket_totals(samples: Iterable[Sample]) -> list[list[float | None]]:
     return [[None if math.isinf(le) else le, count] for le, count in sorted(by_le.items())]
 
 
-def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int) -> Snapshot:
+def dashboard_snapshot(
+    registry: CollectorRegistry, *, upstream_api_version: int, newest_api_version: int
+) -> Snapshot:
     by_version: dict[str, float] = {}
     by_class: dict[str, float] = {}
     translations: dict[str, float] = {}
@@ -81,6 +85,7 @@ def dashboard_snapshot(registry: CollectorRegistry, *, upstream_api_version: int
     return {
         "time": time.time(),
         "upstream_api_version": upstream_api_version,
+        "api_versions": list(api_versions(newest_api_version)),  # the page's rows, in order
         "gateway_version": build.get("version", ""),
         "tls_verify": build.get("tls_verify", ""),
         "requests_total": sum(by_version.values()),

@@ -26,7 +26,6 @@ METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 # The route table is the one source of route names (docs/architecture.md lists the same set).
 ROUTES: Final = KNOWN_ROUTES
 
-API_VERSIONS: Final = ("0", "1", "2", "3", "4", "5", "6", INVALID_API_VERSION)
 STATUS_CLASSES: Final = ("1xx", "2xx", "3xx", "4xx", "5xx", INVALID_STATUS)
 
 UPSTREAM_OUTCOMES: Final = (
@@ -55,8 +54,6 @@ GATEWAY_ERROR_REASONS: Final = (
     "release_retired",
 )
 
-_API_VERSION_LABELS: Final = {v: str(v) for v in range(7)}
-
 
 def method_label(method: str) -> str:
     """The request method, or ``_OTHER`` (OpenTelemetry's convention) for anything unusual."""
@@ -68,11 +65,17 @@ def route_label(route: str) -> str:
     return route if route in ROUTES else OTHER_ROUTE
 
 
-def api_version_label(api_version: int | None) -> str:
-    """``0``..``6``; ``invalid`` when the header did not parse or named an unknown version."""
-    if api_version is None:
+def api_versions(newest: int) -> tuple[str, ...]:
+    """Every ``api_version`` label value: ``0`` up to the newest version the gateway knows
+    (injected: it follows gateway/changes/), and ``invalid``."""
+    return (*map(str, range(newest + 1)), INVALID_API_VERSION)
+
+
+def api_version_label(api_version: int | None, newest: int) -> str:
+    """``0``..``newest``; ``invalid`` when the header did not parse or named an unknown version."""
+    if api_version is None or not 0 <= api_version <= newest:
         return INVALID_API_VERSION
-    return _API_VERSION_LABELS.get(api_version, INVALID_API_VERSION)
+    return str(api_version)
 
 
 def code_label(status: int) -> str:

@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 
 from gateway.kinvey.client_identity import ClientIdentity
+from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
 from gateway.observability import labels as lbl
 from gateway.observability.releases import DEFAULT_TOP_K, ReleaseMetrics
 from gateway.observability.series import (
@@ -59,10 +60,14 @@ class Metrics:
         *,
         version: str,
         upstream_api_version: int,
-        tls_verify: bool = True,
+        tls_verify: bool | None = True,
+        newest_api_version: int = KINVEY_NEWEST_VERSION,
         release_top_k: int = DEFAULT_TOP_K,
     ) -> None:
-        self.releases = ReleaseMetrics(release_top_k)
+        """``tls_verify`` None: the upstream is plain http://, nothing to verify.
+        ``newest_api_version``: the newest version the gateway knows (from the change bundle)."""
+        self._newest_api_version = newest_api_version
+        self.releases = ReleaseMetrics(release_top_k, newest_api_version)
         self._requests = CounterSet(
             "kgw_http_requests",
             "Requests answered to clients, by method, route, status code and client API version.",
@@ -123,7 +128,8 @@ class Metrics:
             ("reason",),
         )
         self._in_flight = 0
-        build_labels = (version, str(upstream_api_version), str(tls_verify).lower())
+        tls_label = "none" if tls_verify is None else str(tls_verify).lower()
+        build_labels = (version, str(upstream_api_version), tls_label)
         self._created_cell = self._connections_created.cell()
         self._reused_cell = self._connections_reused.cell()
         registry.register(
@@ -279,7 +285,12 @@ class Metrics:
         method, route, status, api_version = key
         m, r = lbl.method_label(method), lbl.route_label(route)
         cells = (
-            self._requests.cell(m, r, lbl.code_label(status), lbl.api_version_label(api_version)),
+            self._requests.cell(
+                m,
+                r,
+                lbl.code_label(status),
+                lbl.api_version_label(api_version, self._newest_api_version),
+            ),
             self._request_duration.cell(m, r, lbl.status_class_label(status)),
             self._request_bytes.cell(r),
             self._response_bytes.cell(r),

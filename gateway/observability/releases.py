@@ -81,7 +81,8 @@ class TopK:
 class ReleaseMetrics:
     """``kgw_client_releases_total`` and friends (registered by ``Metrics``)."""
 
-    def __init__(self, top_k: int = DEFAULT_TOP_K) -> None:
+    def __init__(self, top_k: int, newest_api_version: int) -> None:
+        self._newest_api_version = newest_api_version
         self.requests = CounterSet(
             "kgw_client_releases",
             "Requests by app release (X-Kinvey-Client-App-Version; none = no header), SDK "
@@ -123,7 +124,8 @@ class ReleaseMetrics:
         key = (release, sdk, api_version)
         cell = self._cells.get(key)
         if cell is None:
-            cell = self.requests.cell(release, sdk, api_version_label(api_version))
+            version = api_version_label(api_version, self._newest_api_version)
+            cell = self.requests.cell(release, sdk, version)
             self._cells[key] = cell  # bounded: (K + reserved + 1)^2 folded labels x versions
         cell[0] += 1
         if release not in self.first_seen:

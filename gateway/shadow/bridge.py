@@ -40,6 +40,7 @@ class ShadowHost(Protocol):
     shadow: ShadowRunner | None
     in_flight: int
     max_in_flight: int
+    newest: int
 
     async def send_upstream(
         self,

@@ -49,10 +49,12 @@ class ShadowRecorder:
         registry: CollectorRegistry | None,
         *,
         candidate_pin: int,
+        newest_api_version: int,
         ring_size: int,
         show_values: bool,
     ) -> None:
         self.show_values = show_values
+        self._newest = newest_api_version
         self.samples: deque[Sample] = deque(maxlen=ring_size)
         self.noise: dict[str, set[str]] = {}
         self.totals: dict[tuple[str, str, str], int] = {}
@@ -76,7 +78,7 @@ class ShadowRecorder:
         ).set(candidate_pin)
 
     def counted(self, route: str, client_version: int, result: str) -> None:
-        labels = (route_label(route), api_version_label(client_version), result)
+        labels = (route_label(route), api_version_label(client_version, self._newest), result)
         self._comparisons.labels(*labels).inc()
         self.totals[labels] = self.totals.get(labels, 0) + 1
 
@@ -90,7 +92,7 @@ class ShadowRecorder:
         return frozenset(self.noise.get(route_label(route), ()))
 
     def differed(self, sample: Sample, old: Json | bytes, new: Json | bytes) -> None:
-        version = api_version_label(sample.client_version)
+        version = api_version_label(sample.client_version, self._newest)
         for path in sample.fields:
             self._fields.labels(route_label(sample.route), version, self._field_label(path)).inc()
         values = {path: self._shown(path, old, new) for path in sample.fields}

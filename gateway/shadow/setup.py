@@ -42,6 +42,7 @@ def attach_shadow(
     recorder = ShadowRecorder(
         registry,
         candidate_pin=config.candidate_pin,
+        newest_api_version=gateway.newest,
         ring_size=int(settings["shadow.samples_kept"]),
         show_values=bool(settings["shadow.show_values"]),
     )

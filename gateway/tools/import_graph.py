@@ -22,7 +22,13 @@ ROOT = PACKAGE_DIR.name  # "gateway"
 # top (what the user runs) down; a layer imports only the layers named in MAY_IMPORT.
 LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
     "face": (
-        ("gateway.__main__", "gateway.cli", "gateway.demo", "gateway.config_reference"),
+        (
+            "gateway.__main__",
+            "gateway.cli",
+            "gateway.demo",
+            "gateway.startup",
+            "gateway.config_reference",
+        ),
         "what a user runs: the command line, the demo, generated docs",
     ),
     "app": (
@@ -34,7 +40,12 @@ LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
         "one request: classify, choose the plan, send, answer, record; shadow comparison",
     ),
     "settings": (
-        ("gateway.settings", "gateway.config_schema", "gateway.config_values"),
+        (
+            "gateway.settings",
+            "gateway.config_schema",
+            "gateway.config_values",
+            "gateway.config_checks",
+        ),
         "the settings table, loaded and checked once at start",
     ),
     "changes": (("gateway.changes",), "one version change per file; no I/O, no transport"),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
+from gateway.emulator.config import NEWEST_API_VERSION
 from tests.observability.tools import (
     REPO,
     Prometheus,
@@ -35,7 +36,8 @@ MASTER_SECRET = "obs-master-secret-9a7e"
 USER_PASSWORD = "obs-user-password-77d2"
 QUERY_SECRET = "obs-query-secret-hunter2"  # sent in query strings; must never be logged
 NAMESPACE, POD = "kgw-test", "gateway-0"
-VERSIONS = range(7)
+# Every version the emulator behind the gateway serves (Kinvey's published ones).
+VERSIONS = range(NEWEST_API_VERSION + 1)
 
 
 @dataclass

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -20,6 +22,7 @@ from gateway.observability.access_log import (
     record_fields,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 FIELDS = [
     "time", "log", "request_id", "method", "route", "path", "client_api_version",
     "upstream_api_version", "changes", "status", "upstream_status", "duration_seconds",
@@ -94,6 +97,29 @@ def test_query_strings_and_signed_gateway_urls_never_reach_the_log() -> None:
     assert logged == "/_gateway/files/[redacted]"
     long_path = record(path="/appdata/kid_x/" + "a" * 5000)
     assert len(json.loads(format_record(long_path, "json"))["path"]) < 600
+
+
+def test_unknown_paths_keep_only_their_first_segment() -> None:
+    storage = record(route="other", path="/_storage/gdtylW1TKMc_6tvDtBvNsvQ")
+    assert json.loads(format_record(storage, "json"))["path"] == "/_storage/[redacted]"
+    assert record_fields(record(route="other", path="/favicon.ico"))["path"] == "/favicon.ico"
+    known = record(route="appdata.entity", path="/appdata/kid_x/books/b1")
+    assert record_fields(known)["path"] == "/appdata/kid_x/books/b1"
+
+
+@pytest.mark.parametrize(
+    ("page", "table_after"),
+    [
+        ("README.md", "The fields, in the order of the line:"),
+        ("docs/observability.md", "## Access log"),
+    ],
+)
+def test_the_documented_field_table_is_the_line(page: str, table_after: str) -> None:
+    text = (REPO / page).read_text().split(table_after, 1)[1]
+    rows = text.split("| field | meaning |", 1)[1].splitlines()[2:]
+    table = rows[: next(i for i, row in enumerate(rows) if not row.startswith("|"))]
+    documented = [name for row in table for name in re.findall(r"`([a-z_]+)`", row.split("|")[1])]
+    assert documented == FIELDS
 
 
 def test_text_format_is_key_value_and_quotes_what_needs_it() -> None:

@@ -22,7 +22,7 @@ async def admin(
     registry = CollectorRegistry()
     metrics = Metrics(registry, version="1.2.3", upstream_api_version=4)
     app = web.Application()
-    add_observability_routes(app, registry, upstream_api_version=4)
+    add_observability_routes(app, registry, upstream_api_version=4, newest_api_version=6)
     return await aiohttp_client(app), metrics
 
 
@@ -87,6 +87,7 @@ async def test_dashboard_data_folds_the_registry_into_totals(aiohttp_client: Mak
     data = await response.json()
     assert data["upstream_api_version"] == 4 and data["gateway_version"] == "1.2.3"
     assert data["tls_verify"] == "true"
+    assert data["api_versions"] == ["0", "1", "2", "3", "4", "5", "6", "invalid"]
     assert data["requests_total"] == 5
     assert data["requests_by_api_version"] == {"0": 2, "1": 1, "4": 1, "invalid": 1}
     assert data["requests_by_status_class"] == {"2xx": 3, "5xx": 1, "4xx": 1}

@@ -26,9 +26,10 @@ def test_known_values_pass_through_and_unknown_ones_fold() -> None:
     assert lbl.method_label("PROPFIND") == "_OTHER"
     assert lbl.route_label("blob.download_loc") == "blob.download_loc"
     assert lbl.route_label("/appdata/kid_x/secret-collection") == "other"
-    assert [lbl.api_version_label(v) for v in (0, 6, 7, -1, None)] == [
+    assert [lbl.api_version_label(v, 6) for v in (0, 6, 7, -1, None)] == [
         "0", "6", "invalid", "invalid", "invalid",
     ]  # fmt: skip
+    assert [lbl.api_version_label(v, 8) for v in (7, 8, 9)] == ["7", "8", "invalid"]
     assert [lbl.code_label(s) for s in (200, 550, 99, 600)] == ["200", "550", "invalid", "invalid"]
     assert [lbl.status_class_label(s) for s in (101, 204, 302, 404, 503, None, 0)] == [
         "1xx", "2xx", "3xx", "4xx", "5xx", "error", "invalid",
@@ -44,7 +45,7 @@ def test_any_input_maps_into_the_bounded_sets(
 ) -> None:
     assert lbl.method_label(method) in lbl.METHODS | {"_OTHER"}
     assert lbl.route_label(route) in lbl.ROUTES
-    assert lbl.api_version_label(version) in lbl.API_VERSIONS
+    assert lbl.api_version_label(version, 6) in lbl.api_versions(6)
     assert lbl.status_class_label(status) in lbl.STATUS_CLASSES
     code = lbl.code_label(status)
     assert code == "invalid" or 100 <= int(code) <= 599

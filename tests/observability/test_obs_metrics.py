@@ -277,7 +277,9 @@ def test_shadow_metrics_are_the_documented_ones() -> None:
     from gateway.shadow.record import Sample, ShadowRecorder
 
     registry = CollectorRegistry()
-    recorder = ShadowRecorder(registry, candidate_pin=6, ring_size=2, show_values=False)
+    recorder = ShadowRecorder(
+        registry, candidate_pin=6, newest_api_version=6, ring_size=2, show_values=False
+    )
     recorder.counted("appdata.entity", 3, "differs")
     recorder.differed(Sample(0.0, "appdata.entity", "GET", 3, 5, 6, ("$.a",)), {"a": 1}, {})
     families = {f.name: f for f in registry.collect()}

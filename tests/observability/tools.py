@@ -64,9 +64,7 @@ def require_binary(binary: str, apt_package: str) -> str:
 
 def require_grafana_schema() -> Path:
     """tests/observability/grafana-schema with its node_modules (npm ci from the lock file)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is missing: the Grafana dashboard type-check needs Node.js and npm")
+    npm = require_binary("npm", "npm")
     tsc = SCHEMA_DIR / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
         with _machine_lock():

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.http.whole_answer import WholeAnswer, answer_whole
+from gateway.http.whole_answer import GATEWAY_SERVER, WholeAnswer, answer_whole
 
 Case = tuple[str, int, list[tuple[str, str]], bytes, bool]
 CASES: list[Case] = [
@@ -75,7 +75,9 @@ async def test_same_bytes_as_web_response(
 
     async def aiohttp_response(request: web.BaseRequest) -> web.StreamResponse:
         # As the gateway built it before: a relayed HEAD answer keeps the upstream's length.
-        return web.Response(status=status, headers=CIMultiDict(headers), body=body or None)
+        # The Server header names the gateway, not aiohttp's default (Python's version).
+        named = CIMultiDict([("Server", GATEWAY_SERVER), *headers])
+        return web.Response(status=status, headers=named, body=body or None)
 
     ours = _normalized(await _raw_exchange(whole, method))
     theirs = _normalized(await _raw_exchange(aiohttp_response, method))

@@ -10,7 +10,6 @@ import pytest
 from tests.sdk.harness import (
     FLAVOURS,
     Service,
-    ToolMissing,
     emulator,
     ensure_installed,
     gateway,
@@ -21,10 +20,7 @@ from tests.sdk.harness import (
 @pytest.fixture(scope="session")
 def node() -> str:
     """The node binary, after ``npm ci`` of every flavour whose node_modules is missing or stale."""
-    try:
-        node_bin, npm_bin = require_node_and_npm()
-    except ToolMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
+    node_bin, npm_bin = require_node_and_npm()
     for flavour in FLAVOURS:
         ensure_installed(flavour, npm_bin)
     return node_bin

@@ -12,7 +12,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.observability.tools import require_binary
 from tests.support.processes import free_port, stop_process, wait_http
 
 SDK_DIR = Path(__file__).resolve().parent
@@ -37,18 +37,10 @@ START_TIMEOUT_S = 30
 INSTALL_STAMP = ".kgw-installed-lock.sha256"
 
 
-class ToolMissing(RuntimeError):
-    """node or npm is not on PATH: these tests cannot run, and must say so loudly."""
-
-
 def require_node_and_npm() -> tuple[str, str]:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        raise ToolMissing(
-            "tests/sdk needs Node.js (>= 18) and npm on PATH to run the real Kinvey SDKs; "
-            f"found node={node!r}, npm={npm!r}"
-        )
-    return node, npm
+    """node (>= 18) and npm, installed from Debian's packages when missing (fails loudly if
+    that is impossible: no root or no apt)."""
+    return require_binary("node", "nodejs"), require_binary("npm", "npm")
 
 
 def _lock_digest(flavour_dir: Path) -> str:

@@ -7,15 +7,14 @@ package's search path, discovered like any other, and the README's own tests are
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import gateway.changes as changes
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.changelog import render_changelog
+from tests.support.added_changes import add_changes
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 MODULE = "v7_count_says_whether_exact"
@@ -30,12 +29,7 @@ def _readme_blocks() -> tuple[str, str]:
 @pytest.fixture
 def bundle_with_v7(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> VersionBundle:
     change_source, _ = _readme_blocks()
-    (tmp_path / f"{MODULE}.py").write_text(change_source)
-    monkeypatch.setattr(changes, "__path__", [*changes.__path__, str(tmp_path)])
-    bundle = VersionBundle(changes.discover())
-    monkeypatch.setattr(changes, "BUNDLE", bundle)
-    yield bundle
-    sys.modules.pop(f"gateway.changes.{MODULE}", None)
+    return add_changes(tmp_path, monkeypatch, {MODULE: change_source})
 
 
 async def test_the_readme_v7_change_and_its_tests(bundle_with_v7: VersionBundle) -> None:

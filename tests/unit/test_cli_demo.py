@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 import aiohttp
 
-from tests.support.processes import free_port, wait_http
+from tests.support.processes import free_port, run_gateway_cli, wait_http
 
 AUTH = aiohttp.encode_basic_auth("kid_demo", "demo-secret")
 
@@ -56,3 +57,27 @@ async def test_demo_serves_old_clients_and_stops_cleanly() -> None:
         in output
     )
     assert "demo stopped" in output
+    # the newcomer sees the traffic: one access-log line per answer, readable key=value
+    access = [line for line in output.splitlines() if " log=access " in line]
+    assert len(access) == 1, output
+    assert " route=appdata.handshake " in access[0] and " client_api_version=3 " in access[0]
+    assert " status=200 " in access[0]
+
+
+def test_a_busy_demo_port_names_the_setting_to_change() -> None:
+    settings = {"--listen": "DEMO_LISTEN", "--admin-listen": "DEMO_ADMIN",
+                "--emulator-listen": "DEMO_EMULATOR"}  # fmt: skip
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = f"127.0.0.1:{taken.getsockname()[1]}"
+        for flag, make_variable in settings.items():
+            addresses = {other: f"127.0.0.1:{free_port()}" for other in settings}
+            addresses[flag] = busy
+            args = [part for pair in addresses.items() for part in pair]
+            result = run_gateway_cli("demo", *args, env={"PATH": "/usr/bin:/bin"})
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.splitlines()[-1] == (
+                f"kinvey-gateway: config error: {flag} (make demo {make_variable}=HOST:PORT): "
+                f"{busy} is already in use by another process; choose a free port"
+            )

@@ -40,14 +40,14 @@ def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
     [
         ("nope: 1\n", "nope: unknown setting"),
         ("upstream:\n  urll: http://x\n", "upstream.urll: unknown setting"),
-        ("upstream:\n  api_version: 9\n", "upstream.api_version: 9 is out of range 3..6"),
+        ("upstream:\n  api_version: 9\n", "upstream.api_version: 9 is out of range 3..8"),
         ("upstream:\n  api_version: six\n", "upstream.api_version: expected an integer"),
         ("upstream:\n  url: ftp://x\n", "upstream.url: expected an http:// or https:// URL"),
         ("listen: 8080\n", "listen: expected HOST:PORT"),
         ("metrics:\n  enabled: maybe\n", "metrics.enabled: expected true or false"),
         (
-            "apps:\n  kid_a:\n    min_client_api_version: 7\n",
-            "apps.kid_a.min_client_api_version: 7 is out of range 0..6",
+            "apps:\n  kid_a:\n    min_client_api_version: 9\n",
+            "apps.kid_a.min_client_api_version: 9 is out of range 0..8",
         ),
         ("apps:\n  kid_a:\n    colour: red\n", "apps.kid_a.colour: unknown setting"),
         (
@@ -64,7 +64,7 @@ def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
 )
 def test_bad_config_names_the_key_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        load_settings(_write(tmp_path, text), {})
+        load_settings(_write(tmp_path, text), {}, newest_version=8)  # as if v7, v8 existed
 
 
 def test_bad_environment_value_names_the_variable() -> None:
@@ -100,7 +100,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_config_prints_effective_settings(tmp_path: Path) -> None:
-    config = _write(tmp_path, "apps:\n  kid_a:\n    app_secret: hush\n")
+    config = _write(
+        tmp_path, "upstream:\n  url: http://up:1\napps:\n  kid_a:\n    app_secret: hush\n"
+    )
     result = _cli("check-config", config)
     assert result.returncode == 0, result.stderr
     printed = yaml.safe_load(result.stdout)
@@ -110,7 +112,9 @@ def test_check_config_prints_effective_settings(tmp_path: Path) -> None:
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
-    result = _cli("check-config", _write(tmp_path, "upstream:\n  api_version: 2\n"))
+    result = _cli(
+        "check-config", _write(tmp_path, "upstream:\n  api_version: 2\n  url: http://u\n")
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "upstream.api_version" in result.stderr
