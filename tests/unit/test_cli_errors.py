@@ -91,7 +91,8 @@ BAD_VALUES = {
     "shadow.samples_kept": ("0", "0 is out of range 1..10000"),
     "shadow.show_values": ("sometimes", "expected true or false, got 'sometimes'"),
 }
-ANY_STRING_IS_VALID = {"url_signing.secret", "url_signing.previous_secret"}  # a secret has no wrong shape
+# a secret has no wrong shape
+ANY_STRING_IS_VALID = {"url_signing.secret", "url_signing.previous_secret"}
 
 
 def _errors(result: subprocess.CompletedProcess[str]) -> list[str]:
