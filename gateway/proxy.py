@@ -17,16 +17,17 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from gateway.exchange import (
-    BodyTooLarge,
     Exchange,
     loggable_path,
     new_request_id,
     origin_form,
-    read_bounded,
-    read_upstream,
+    read_request_body,
+    read_translatable,
     rewrite_location,
 )
 from gateway.http import headers as header_rules
+from gateway.http.budget import BufferBudget, Held
+from gateway.http.codings import offer_decodable
 from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey import routes
@@ -41,8 +42,11 @@ from gateway.versioning.pipeline import run_plan
 
 log = logging.getLogger("gateway.proxy")
 # Module attributes (not direct calls) so a test can count body buffering.
-_read_bounded = read_bounded
-_read_upstream = read_upstream
+_read_bounded = read_request_body
+_read_upstream = read_translatable
+# Seconds a client refused for lack of buffer budget is asked to wait (bodies drain in ~1 s).
+RETRY_AFTER_SECONDS = "1"
+_REFUSALS = {413: "body_too_large", 503: "overloaded"}  # the metric reason of a refused body
 _VERSION_TEXT = tuple(str(v) for v in range(100))
 Body = bytes | Any | None
 
@@ -72,6 +76,7 @@ class Gateway:
         self.max_body = int(settings["limits.max_buffered_body_bytes"])
         self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
         self.max_in_flight = int(settings["limits.max_concurrent_requests"])
+        self.buffers = BufferBudget(int(settings["limits.max_buffered_bytes_total"]))
         self.in_flight = 0
         self.newest = max(bundle.newest_version, KINVEY_NEWEST_VERSION)
         self._authorities: dict[str, str] = {}
@@ -106,6 +111,8 @@ class Gateway:
         finally:
             for opened in exchange.opened:
                 opened.release()
+            if exchange.held is not None:
+                exchange.held.release()
             self.in_flight -= 1
             self._record(request, exchange, status, started, sent)
 
@@ -115,6 +122,11 @@ class Gateway:
         raw_path = origin_form(request)
         if raw_path is None:
             error = KinveyError("BadRequest", debug="invalid request target")
+            return self._error(request, exchange, error, None), 0
+        unclear = routes.unclear_path(raw_path)
+        if unclear is not None:
+            self.metrics.gateway_error("bad_request")
+            error = KinveyError("BadRequest", debug=unclear)
             return self._error(request, exchange, error, None), 0
         match = routes.match(raw_path)
         exchange.route = match.name
@@ -161,11 +173,16 @@ class Gateway:
             self.metrics,
             exchange.applied,
         )
+        headers = CIMultiDict(request.headers)
+        accept_encoding = headers.get("Accept-Encoding")
+        if accept_encoding is not None:
+            # A change may read the answer: never ask for a coding the gateway cannot decode.
+            headers["Accept-Encoding"] = offer_decodable(accept_encoding)
         info = RequestInfo(
             method=request.method,
             raw_path=raw_path,
             route=match,
-            headers=CIMultiDict(request.headers),
+            headers=headers,
             client_version=version,
             upstream_version=pin,
             context=context,
@@ -173,15 +190,18 @@ class Gateway:
         )
         if plan.reads_request_body and stream is not None:
             try:
-                info.body = await _read_bounded(stream, request.content_length, self.max_body)
-            except BodyTooLarge:
-                self.metrics.gateway_error("body_too_large")
-                error = KinveyError(
-                    "BadRequest",
-                    status=413,
-                    debug=f"the request body is larger than {self.max_body} bytes",
+                info.body = await _read_bounded(
+                    stream,
+                    request.content_length,
+                    ", ".join(headers.popall("Content-Encoding", ())) or None,
+                    self.max_body,
+                    self._held(exchange).charge,
                 )
-                return self._error(request, exchange, error, version, version), 0
+            except KinveyError as error:
+                self.metrics.gateway_error(_REFUSALS.get(error.status_code, "bad_request"))
+                answer = self._error(request, exchange, error, version, version)
+                self._ask_retry_later(exchange, answer.status, answer.headers)
+                return answer, 0
 
         async def send(outgoing: RequestInfo) -> ResponseInfo:
             body = outgoing.body if outgoing.body is not None else outgoing.stream
@@ -245,11 +265,14 @@ class Gateway:
         self.metrics.upstream_finished(
             route=exchange.route, status=status, outcome="ok", duration=exchange.upstream_duration
         )
+        headers = header_rules.client_response_headers(upstream.headers)
         return ResponseInfo(
             status,
-            header_rules.client_response_headers(upstream.headers),
+            headers,
             None,
-            loader=lambda: _read_upstream(upstream, self.max_body),
+            loader=lambda: _read_upstream(
+                upstream, headers, self.max_body, self._held(exchange).charge
+            ),
             upstream_status=status,
             source=upstream,
         )
@@ -272,6 +295,8 @@ class Gateway:
         if location is not None:
             public_base = self._public_base(request)
             headers["Location"] = rewrite_location(location, base_url, public_base)
+        if exchange.held is not None:
+            self._ask_retry_later(exchange, result.status, headers)
         if result.body is None and result.source is not None:
             return await relay(request, result.source, headers, result.status, self.body_timeout)
         body = result.body or b""
@@ -294,6 +319,18 @@ class Gateway:
             headers["X-Kinvey-API-Version"] = str(echo)
         body = error.body_bytes(client_version)
         return web.Response(status=error.status_code, headers=headers, body=body)
+
+    def _held(self, exchange: Exchange) -> Held:
+        held = exchange.held
+        if held is None:
+            held = exchange.held = self.buffers.hold()
+        return held
+
+    @staticmethod
+    def _ask_retry_later(exchange: Exchange, status: int, headers: CIMultiDict[str]) -> None:
+        """A request refused for lack of buffer budget may succeed in a moment: say when."""
+        if status == 503 and exchange.held is not None and exchange.held.exhausted:
+            headers["Retry-After"] = RETRY_AFTER_SECONDS
 
     def _public_base(self, request: web.BaseRequest) -> str:
         return self.public_base_url or f"{request.scheme}://{request.host}"

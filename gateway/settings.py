@@ -201,6 +201,10 @@ def _check_consistency(values: Mapping[str, Any]) -> None:
     )
     if client_key and not client_cert:
         raise ConfigError("upstream.tls.client_key_file: needs client_cert_file")
+    if values["limits.max_buffered_bytes_total"] < values["limits.max_buffered_body_bytes"]:
+        raise ConfigError(
+            "limits.max_buffered_bytes_total: must be at least limits.max_buffered_body_bytes"
+        )
 
 
 def effective_settings(settings: Settings) -> dict[str, Any]:
