@@ -38,9 +38,9 @@ def smuggling_gzip() -> tuple[bytes, bytes]:
         size = len(compressed)
 
 
-def _only_request(upstream: ScriptedUpstream) -> tuple[str, dict[str, str], bytes]:
-    assert len(upstream.received) == 1, [r.request_line for r in upstream.received]
-    seen = upstream.received[0]
+def _only_request(recorder: ScriptedUpstream) -> tuple[str, dict[str, str], bytes]:
+    assert len(recorder.received) == 1, [r.request_line for r in recorder.received]
+    seen = recorder.received[0]
     return seen.request_line, {k.lower(): v for k, v in seen.headers}, seen.body
 
 
