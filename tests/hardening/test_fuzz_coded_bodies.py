@@ -1,0 +1,133 @@
+"""Random bodies in random content codings, on pass-through and translated routes.
+
+Codings: gzip, x-gzip, deflate, br (opaque bytes: the gateway has no brotli decoder), identity,
+stacked up to three deep; some bodies inflate past the body limit; some requests lie with a
+``Content-Length`` shorter than the body (the rest must not become a request). For every case:
+at most one request reaches the byte-recording upstream; pass-through forwards the announced
+bytes and the client's ``Content-Encoding`` untouched; a translated request arrives decoded,
+framed by its true length; the answer is well-formed and below 500; and every buffered byte is
+given back to the budget. ``FUZZ_EXAMPLES`` makes it longer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.app import GatewayRuntime
+from gateway.settings import load_settings
+from tests.hardening.test_fuzz_requests import _check_wellformed
+from tests.hardening.test_fuzz_translated_bodies import bodies
+from tests.support.background import BackgroundLoop, fuzz_settings, raw_exchange
+from tests.support.raw_gateway import request_bytes
+from tests.upstream.scripted_upstream import ScriptedUpstream, ok
+
+FUZZ = fuzz_settings(120)
+LIMIT = 65536
+ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "x-gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": lambda data: b"\x1b" + data,  # opaque: only pass-through may carry it
+    "identity": lambda data: data,
+}
+# (translated?, client version, method, path): one upstream call each at most (pin 6).
+ROUTES = [
+    (False, 6, "POST", "/appdata/kid_x/things"),
+    (False, 6, "PUT", "/appdata/kid_x/things/e1"),
+    (True, 4, "POST", "/appdata/kid_x/things"),  # the multi-insert gate reads the body
+    (True, 3, "POST", "/blob/kid_x"),  # X-Kinvey-Content-Type from the body's mimeType
+]
+
+
+@dataclass
+class Stack:
+    background: BackgroundLoop
+    upstream: ScriptedUpstream
+    runtime: GatewayRuntime
+    port: int
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    background = BackgroundLoop()
+    upstream = ScriptedUpstream(lambda _: ok(b'{"_id":"e1"}', "Content-Type: application/json"))
+
+    async def start() -> GatewayRuntime:
+        await upstream.start()
+        runtime = GatewayRuntime(
+            load_settings(
+                None,
+                {},
+                {
+                    "upstream.url": upstream.url,
+                    "upstream.api_version": 6,
+                    "listen": "127.0.0.1:0",
+                    "admin_listen": "127.0.0.1:0",
+                    "logging.access_log": False,
+                    "limits.max_buffered_body_bytes": LIMIT,
+                    "limits.max_buffered_bytes_total": 4 * LIMIT,
+                },
+            )
+        )
+        await runtime.start()
+        return runtime
+
+    runtime = background.run(start())
+    yield Stack(background, upstream, runtime, runtime.proxy_address[1])  # type: ignore[index]
+
+    async def stop() -> None:
+        await runtime.stop()
+        await upstream.stop()
+
+    background.close(stop)
+
+
+@FUZZ
+@given(
+    route=st.sampled_from(ROUTES),
+    payload=bodies | st.just(b"[" + b" " * (4 * LIMIT) + b"]"),  # inflates past the limit
+    codings=st.lists(st.sampled_from(sorted(ENCODERS)), max_size=3),
+    short_by=st.sampled_from([0, 0, 1, 7]),
+)
+def test_coded_bodies_reach_the_upstream_at_most_once_as_they_should(
+    stack: Stack,
+    route: tuple[bool, int, str, str],
+    payload: bytes,
+    codings: list[str],
+    short_by: int,
+) -> None:
+    translated, version, method, path = route
+    body = payload
+    for coding in codings:
+        body = ENCODERS[coding](body)
+    announced = max(len(body) - short_by, 0)
+    headers = {"X-Kinvey-API-Version": str(version), "Content-Length": str(announced)}
+    if codings:
+        headers["Content-Encoding"] = ", ".join(codings)
+    before = len(stack.upstream.received)
+
+    responses = _check_wellformed(
+        raw_exchange(stack.port, request_bytes(method, path, headers, body), idle=10)
+    )
+
+    seen = stack.upstream.received[before:]
+    assert len(seen) <= 1, [r.request_line for r in seen]
+    assert stack.runtime.gateway.buffers.in_use == 0
+    if not seen:
+        assert responses[0][0] >= 400
+        return
+    forwarded = {name.lower(): value for name, value in seen[0].headers}
+    if translated:
+        assert "content-encoding" not in forwarded
+        assert forwarded["content-length"] == str(len(seen[0].body))
+        assert len(seen[0].body) <= LIMIT
+    else:
+        assert seen[0].body == body[:announced]
+        assert forwarded.get("content-encoding") == headers.get("Content-Encoding")
