@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator, Callable
@@ -96,6 +97,21 @@ async def read_bounded(
     return b"".join(chunks)
 
 
+async def decode_charged(
+    body: bytes, content_encoding: str | None, limit: int, charge: Charge
+) -> bytes:
+    """``codings.decode``, each piece charged to the budget, other requests served between
+    pieces: fifty bombs at once must not stall everyone else for their whole decoding."""
+    for coding in reversed(codings.codings(content_encoding)):
+        pieces: list[bytes] = []
+        for piece in codings.inflate(body, coding, limit):
+            charge(len(piece))
+            pieces.append(piece)
+            await asyncio.sleep(0)
+        body = b"".join(pieces)
+    return body
+
+
 def retry_later(exhausted: BudgetExhausted) -> KinveyError:
     return KinveyError("KinveyInternalErrorRetry", status=503, debug=f"{exhausted}; retry later")
 
@@ -113,7 +129,7 @@ async def read_request_body(
     try:
         codings.check_decodable(content_encoding)
         body = await read_bounded(stream, content_length, limit, charge)
-        return codings.decode(body, content_encoding, limit, charge)
+        return await decode_charged(body, content_encoding, limit, charge)
     except BodyTooLarge:
         debug = f"the request body is larger than {limit} bytes"
     except codings.DecodedTooLarge:
@@ -176,7 +192,7 @@ async def read_translatable(
         coding = headers.get("Content-Encoding")
         if coding is None:
             return body
-        decoded = codings.decode(body, coding, limit, charge)
+        decoded = await decode_charged(body, coding, limit, charge)
     except BudgetExhausted as exc:
         raise retry_later(exc) from None
     except codings.DecodedTooLarge:

@@ -13,7 +13,7 @@ the gateway allocate more than ``limit`` bytes of output per layer.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Iterator
 
 DECODABLE = frozenset({"gzip", "x-gzip", "deflate"})
 _IDENTITY = frozenset({"", "identity"})
@@ -48,44 +48,31 @@ def check_decodable(content_encoding: str | None) -> None:
             raise UnsupportedCoding(f"unsupported Content-Encoding {coding!r}")
 
 
-def decode(
-    body: bytes,
-    content_encoding: str | None,
-    limit: int,
-    charge: Callable[[int], None] | None = None,
-) -> bytes:
-    """``body`` with its content codings undone; at most ``limit`` bytes per layer.
-
-    ``charge(n)`` is called for every ``n`` decoded bytes before more are produced, so a
-    caller's memory budget can refuse (by raising) as the output grows.
-    """
-    applied = codings(content_encoding)
-    check_decodable(content_encoding)
-    for coding in reversed(applied):
-        body = _inflate(body, coding, limit, charge)
+def decode(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """``body`` with its content codings undone; at most ``limit`` bytes per layer."""
+    for coding in reversed(codings(content_encoding)):
+        body = b"".join(inflate(body, coding, limit))
     return body
 
 
-def _inflate(data: bytes, coding: str, limit: int, charge: Callable[[int], None] | None) -> bytes:
+def inflate(data: bytes, coding: str, limit: int) -> Iterator[bytes]:
+    """One coding undone, in pieces of at most 256 kB: a caller can charge each piece to a
+    budget, or let other work run between them, before the next is produced."""
+    if coding not in DECODABLE:
+        raise UnsupportedCoding(f"unsupported Content-Encoding {coding!r}")
     if coding == "deflate":
-        try:
-            return _members(data, zlib.MAX_WBITS, limit, charge, several=False)
-        except zlib.error:  # some senders use raw deflate without the zlib header
-            pass
-        try:
-            return _members(data, -zlib.MAX_WBITS, limit, charge, several=False)
-        except zlib.error as exc:
-            raise CodingError(f"cannot decode the deflate body: {exc}") from None
+        # zlib-wrapped as RFC 9110 says, or raw deflate as some senders send it.
+        wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        wbits, several = (zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS), False
+    else:
+        wbits, several = 16 + zlib.MAX_WBITS, True  # gzip: one member or several
     try:
-        return _members(data, 16 + zlib.MAX_WBITS, limit, charge, several=True)
+        yield from _members(data, wbits, limit, several)
     except zlib.error as exc:
-        raise CodingError(f"cannot decode the gzip body: {exc}") from None
+        raise CodingError(f"cannot decode the {coding} body: {exc}") from None
 
 
-def _members(
-    data: bytes, wbits: int, limit: int, charge: Callable[[int], None] | None, *, several: bool
-) -> bytes:
-    out: list[bytes] = []
+def _members(data: bytes, wbits: int, limit: int, several: bool) -> Iterator[bytes]:
     size = 0
     while True:
         inflater = zlib.decompressobj(wbits)
@@ -95,9 +82,8 @@ def _members(
             size += len(piece)
             if size > limit:
                 raise DecodedTooLarge(f"the decoded body is larger than {limit} bytes")
-            if charge is not None and piece:
-                charge(len(piece))
-            out.append(piece)
+            if piece:
+                yield piece
             pending = inflater.unconsumed_tail
             if inflater.eof or not (pending or piece):
                 break
@@ -105,8 +91,7 @@ def _members(
             raise CodingError("the compressed body is truncated")
         data = inflater.unused_data
         if not (several and data):
-            break
-    return b"".join(out)
+            return
 
 
 def offer_decodable(accept_encoding: str) -> str:
