@@ -118,7 +118,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "limits.max_buffered_bytes_total",
         as_int(1024, 1 << 40),
-        64 * 1024 * 1024,
+        96 * 1024 * 1024,
         "bodies buffered for translation at once, all requests together (503 beyond)",
     ),
     Field("limits.result_set_limit", as_int(1, 1_000_000), 10_000, "Kinvey result-set limit"),
