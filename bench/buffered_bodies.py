@@ -101,11 +101,16 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kgw-buffered-"))
     upstream_port, port, admin = free_port(), free_port(), free_port()
     with ProcessSet() as ps:
+        versions = ["--min-api-version", "4", "--max-api-version", "4"]
+        credentials = ["--app-key", APP_KEY, "--app-secret", "s", "--master-secret", MASTER]
         emulator = ps.spawn(
             "emulator",
-            [*gateway_command(), "emulator", "--listen", f"127.0.0.1:{upstream_port}"]
-            + ["--min-api-version", "4", "--max-api-version", "4"]
-            + ["--app-key", APP_KEY, "--app-secret", "s", "--master-secret", MASTER],
+            [
+                *gateway_command(),
+                *("emulator", "--listen", f"127.0.0.1:{upstream_port}"),
+                *versions,
+                *credentials,
+            ],
             log_path=workdir / "emulator.log",
             cwd=REPO,
         )
@@ -116,9 +121,12 @@ def main() -> int:
         env["KINVEY_GATEWAY_UPSTREAM_POOL_SIZE"] = "512"
         gateway = ps.spawn(
             "gateway",
-            [*gateway_command(), "serve", "--upstream", f"http://127.0.0.1:{upstream_port}"]
-            + ["--upstream-api-version", "4", "--listen", f"127.0.0.1:{port}"]
-            + ["--admin-listen", f"127.0.0.1:{admin}"],
+            [
+                *gateway_command(),
+                "serve",
+                *("--upstream", f"http://127.0.0.1:{upstream_port}", "--upstream-api-version", "4"),
+                *("--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}"),
+            ],
             log_path=workdir / "gateway.log",
             env=env,
             cwd=REPO,

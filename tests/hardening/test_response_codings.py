@@ -13,8 +13,8 @@ import gzip
 import json
 import zlib
 
-from tests.conftest import APP_KEY, StartGateway
-from tests.support.raw_gateway import raw_answer
+from tests.conftest import APP_KEY, RunningGateway, StartGateway
+from tests.support.raw_gateway import Answer, raw_answer
 from tests.upstream.scripted_upstream import Received, ScriptedUpstream
 from tests.upstream.test_lean_client import upstream  # noqa: F401 - the fixture
 
@@ -29,18 +29,18 @@ def _answer(body: bytes, coding: str, status: str = "200 OK") -> bytes:
     )
 
 
+async def _modern_delete(gateway: RunningGateway, version: int) -> Answer:
+    """A DELETE from a client at ``version`` that accepts brotli, as modern iOS apps do."""
+    headers = {"X-Kinvey-API-Version": str(version), "Accept-Encoding": MODERN}
+    return await raw_answer(gateway, "DELETE", f"/appdata/{APP_KEY}/books/b1", headers)
+
+
 async def test_a_v1_delete_of_a_modern_client_still_becomes_204(
     upstream: ScriptedUpstream,  # noqa: F811
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(gzip.compress(b'{"count":1}'), "gzip")
-    gateway = await start_gateway(upstream.url, pin=6)
-    status, _, body = await raw_answer(
-        gateway,
-        "DELETE",
-        f"/appdata/{APP_KEY}/books/b1",
-        {"X-Kinvey-API-Version": "1", "Accept-Encoding": MODERN},
-    )
+    status, _, body = await _modern_delete(await start_gateway(upstream.url, pin=6), 1)
     assert (status, body) == (204, b"")
     assert upstream.received[0].header("Accept-Encoding") == "gzip, deflate"
 
@@ -70,13 +70,7 @@ async def test_an_answer_in_a_coding_never_offered_is_a_502_not_relayed_untransl
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(BROTLI_COUNT, "br")
-    gateway = await start_gateway(upstream.url, pin=6)
-    status, headers, body = await raw_answer(
-        gateway,
-        "DELETE",
-        f"/appdata/{APP_KEY}/books/b1",
-        {"X-Kinvey-API-Version": "1", "Accept-Encoding": MODERN},
-    )
+    status, headers, body = await _modern_delete(await start_gateway(upstream.url, pin=6), 1)
     assert status == 502
     error = json.loads(body)
     assert error["error"] == "KinveyInternalErrorRetry"
@@ -89,13 +83,7 @@ async def test_pass_through_keeps_the_clients_accept_encoding_and_relays_brotli_
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(BROTLI_COUNT, "br")
-    gateway = await start_gateway(upstream.url, pin=6)
-    status, headers, body = await raw_answer(
-        gateway,
-        "DELETE",
-        f"/appdata/{APP_KEY}/books/b1",
-        {"X-Kinvey-API-Version": "6", "Accept-Encoding": MODERN},
-    )
+    status, headers, body = await _modern_delete(await start_gateway(upstream.url, pin=6), 6)
     assert (status, body, headers["content-encoding"]) == (200, BROTLI_COUNT, "br")
     assert upstream.received[0].header("Accept-Encoding") == MODERN
 
