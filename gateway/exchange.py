@@ -102,6 +102,8 @@ async def decode_charged(
 ) -> bytes:
     """``codings.decode``, each piece charged to the budget, other requests served between
     pieces: fifty bombs at once must not stall everyone else for their whole decoding."""
+    if not body:
+        return body  # nothing to undo (a 204, a HEAD answer, an empty upload)
     for coding in reversed(codings.codings(content_encoding)):
         pieces: list[bytes] = []
         for piece in codings.inflate(body, coding, limit):

@@ -50,6 +50,8 @@ def check_decodable(content_encoding: str | None) -> None:
 
 def decode(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     """``body`` with its content codings undone; at most ``limit`` bytes per layer."""
+    if not body:
+        return body
     for coding in reversed(codings(content_encoding)):
         body = b"".join(inflate(body, coding, limit))
     return body

@@ -134,3 +134,22 @@ async def test_bodies_beyond_the_global_budget_get_503_with_retry_after(
     assert len(upstream.received) == 2 and budget.in_use == 0
     for writer in held:
         writer.close()
+
+
+async def test_a_nesting_bomb_is_a_json_parse_error_and_the_gateway_keeps_serving(
+    upstream: ScriptedUpstream,  # noqa: F811
+    start_gateway: StartGateway,
+) -> None:
+    """``json.loads`` raises ``RecursionError`` past the interpreter's depth: no walk of our own
+    is needed to keep a 500,000-deep body from crashing anything."""
+    upstream.answer = lambda _: ok(b"[]", "Content-Type: application/json")
+    gateway = await start_gateway(upstream.url, pin=6)
+    depth = 500_000
+    headers = {"X-Kinvey-API-Version": "4", "Content-Type": "application/json"}
+    path = f"/appdata/{APP_KEY}/books"
+    status, _, body = await raw_answer(gateway, "POST", path, headers, b"[" * depth + b"]" * depth)
+    assert status == 400
+    assert json.loads(body)["error"] == "JSONParseError"
+    assert upstream.received == []
+    status, _, _ = await raw_answer(gateway, "GET", path, {"X-Kinvey-API-Version": "6"})
+    assert status == 200

@@ -105,3 +105,16 @@ async def test_a_translated_answer_bomb_is_refused_within_the_body_limit(
     assert status == 502
     assert json.loads(body)["debug"] == "the upstream answer is too large to translate"
     assert gateway.runtime.gateway.buffers.in_use == 0
+
+
+async def test_an_empty_answer_labelled_gzip_is_relayed_not_refused(
+    upstream: ScriptedUpstream,  # noqa: F811
+    start_gateway: StartGateway,
+) -> None:
+    upstream.answer = lambda _: _answer(b"", "gzip", "404 Not Found")
+    gateway = await start_gateway(upstream.url, pin=6)
+    # v0's error shaping loads every error answer: an empty one has nothing to undo.
+    status, _, body = await raw_answer(
+        gateway, "GET", f"/appdata/{APP_KEY}/books/b1", {"X-Kinvey-API-Version": "0"}
+    )
+    assert (status, body) == (404, b"")
