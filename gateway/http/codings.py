@@ -44,8 +44,12 @@ def codings(content_encoding: str | None) -> list[str]:
 def check_decodable(content_encoding: str | None) -> None:
     """Raise ``UnsupportedCoding`` before any byte is read if a coding cannot be undone."""
     for coding in codings(content_encoding):
-        if coding not in DECODABLE:
-            raise UnsupportedCoding(f"unsupported Content-Encoding {coding!r}")
+        _require_decodable(coding)
+
+
+def _require_decodable(coding: str) -> None:
+    if coding not in DECODABLE:
+        raise UnsupportedCoding(f"unsupported Content-Encoding {coding!r}")
 
 
 def decode(body: bytes, content_encoding: str | None, limit: int) -> bytes:
@@ -60,8 +64,7 @@ def decode(body: bytes, content_encoding: str | None, limit: int) -> bytes:
 def inflate(data: bytes, coding: str, limit: int) -> Iterator[bytes]:
     """One coding undone, in pieces of at most 256 kB: a caller can charge each piece to a
     budget, or let other work run between them, before the next is produced."""
-    if coding not in DECODABLE:
-        raise UnsupportedCoding(f"unsupported Content-Encoding {coding!r}")
+    _require_decodable(coding)
     if coding == "deflate":
         # zlib-wrapped as RFC 9110 says, or raw deflate as some senders send it.
         wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
