@@ -1,17 +1,20 @@
 """Random bodies in random content codings, on pass-through and translated routes.
 
 Codings: gzip, x-gzip, deflate, br (opaque bytes: the gateway has no brotli decoder), identity,
-stacked up to three deep; some bodies inflate past the body limit; some requests lie with a
-``Content-Length`` shorter than the body (the rest must not become a request). For every case:
-at most one request reaches the byte-recording upstream; pass-through forwards the announced
-bytes and the client's ``Content-Encoding`` untouched; a translated request arrives decoded,
-framed by its true length; the answer is well-formed and below 500; and every buffered byte is
-given back to the budget. ``FUZZ_EXAMPLES`` makes it longer.
+stacked up to four deep; some bodies are a gzip bomb (64 kB inflating to 64 MiB) under more
+codings; some requests lie with a ``Content-Length`` shorter than the body and have a
+pipelined request after it (the body's tail must not let a second request through). For every
+case: at most one request reaches the byte-recording upstream; pass-through forwards the
+announced bytes and the client's ``Content-Encoding`` untouched; a translated request arrives
+decoded, framed by its true length; the answer is well-formed and below 500; the allocations
+traced while it is answered stay bounded (``tracemalloc``); and every buffered byte is given
+back to the budget. ``FUZZ_EXAMPLES`` makes it longer.
 """
 
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -89,34 +92,54 @@ def stack() -> Iterator[Stack]:
     background.close(stop)
 
 
+# 64 MiB of JSON whitespace, gzipped once here (64 kB); more codings are stacked per example.
+BOMB = gzip.compress(b"[" + b" " * (64 << 20) + b"]")
+# Traced allocations while one example is answered: a few copies of a body of at most LIMIT
+# decoded bytes, its JSON, the sockets' buffers; inflating the bomb would be 64 MiB.
+PEAK_BOUND = 32 * LIMIT
+
+codings_to_apply = st.lists(st.sampled_from(sorted(ENCODERS)), max_size=3)
+# (payload, codings it already has, codings to apply on top)
+coded_bodies = st.tuples(bodies, st.just([]), codings_to_apply) | st.tuples(
+    st.just(BOMB), st.just(["gzip"]), codings_to_apply
+)
+
+
 @FUZZ
 @given(
     route=st.sampled_from(ROUTES),
-    payload=bodies | st.just(b"[" + b" " * (4 * LIMIT) + b"]"),  # inflates past the limit
-    codings=st.lists(st.sampled_from(sorted(ENCODERS)), max_size=3),
+    case=coded_bodies,
     short_by=st.sampled_from([0, 0, 1, 7]),
 )
 def test_coded_bodies_reach_the_upstream_at_most_once_as_they_should(
     stack: Stack,
     route: tuple[bool, int, str, str],
-    payload: bytes,
-    codings: list[str],
+    case: tuple[bytes, list[str], list[str]],
     short_by: int,
 ) -> None:
     translated, version, method, path = route
-    body = payload
-    for coding in codings:
+    body, codings, more = case
+    for coding in more:
         body = ENCODERS[coding](body)
+    codings = codings + more
     announced = max(len(body) - short_by, 0)
     headers = {"X-Kinvey-API-Version": str(version), "Content-Length": str(announced)}
     if codings:
         headers["Content-Encoding"] = ", ".join(codings)
+    payload = request_bytes(method, path, headers, body, close=not short_by)
+    if short_by:  # what a smuggler would do: the body's tail starts the next request
+        payload += request_bytes("GET", path, {"X-Kinvey-API-Version": "6"})
     before = len(stack.upstream.received)
 
-    responses = _check_wellformed(
-        raw_exchange(stack.port, request_bytes(method, path, headers, body), idle=10)
-    )
+    tracemalloc.start()
+    try:
+        raw = raw_exchange(stack.port, payload, idle=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
 
+    responses = _check_wellformed(raw)
+    assert peak < PEAK_BOUND, f"{peak} bytes traced"
     seen = stack.upstream.received[before:]
     assert len(seen) <= 1, [r.request_line for r in seen]
     assert stack.runtime.gateway.buffers.in_use == 0

@@ -14,9 +14,13 @@ from tests.support.background import raw_exchange, split_responses
 Answer = tuple[int, dict[str, str], bytes]
 
 
-def request_bytes(method: str, target: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+def request_bytes(
+    method: str, target: str, headers: dict[str, str], body: bytes = b"", *, close: bool = True
+) -> bytes:
     """One HTTP/1.1 request; ``Content-Length`` is the body's unless ``headers`` name one."""
-    lines = [f"{method} {target} HTTP/1.1", "Host: gw", "Connection: close"]
+    lines = [f"{method} {target} HTTP/1.1", "Host: gw"]
+    if close:
+        lines.append("Connection: close")
     if "Content-Length" not in headers and body:
         lines.append(f"Content-Length: {len(body)}")
     lines += [f"{name}: {value}" for name, value in headers.items()]
