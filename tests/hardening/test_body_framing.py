@@ -3,8 +3,11 @@
 Before: aiohttp's listener inflated ``Content-Encoding: gzip`` bodies and the gateway sent the
 inflated bytes under the client's ``Content-Length``, so the bytes past that length reached a
 pooled upstream connection as a second request (issue 12). nginx and Envoy forward a coded
-body untouched (nginx: ``gunzip`` only acts on responses; Envoy's decompressor filter is
-opt-in), which is what pass-through does now. The upstream here records raw bytes.
+body untouched, which is what pass-through does now: nginx's gunzip module "decompresses
+responses" only (https://nginx.org/en/docs/http/ngx_http_gunzip_module.html); Envoy decodes a
+request only with its decompressor filter configured, and then removes ``content-length``
+(https://envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter),
+as the gateway re-frames the bodies it decodes. The upstream here records raw bytes.
 """
 
 from __future__ import annotations
