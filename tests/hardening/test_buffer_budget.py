@@ -153,3 +153,35 @@ async def test_a_nesting_bomb_is_a_json_parse_error_and_the_gateway_keeps_servin
     assert upstream.received == []
     status, _, _ = await raw_answer(gateway, "GET", path, {"X-Kinvey-API-Version": "6"})
     assert status == 200
+
+
+async def test_an_answer_beyond_the_global_budget_is_503_with_retry_after(
+    upstream: ScriptedUpstream,  # noqa: F811
+    start_gateway: StartGateway,
+) -> None:
+    count = json.dumps({"count": 1, "pad": " " * 500_000}).encode()
+    upstream.answer = lambda _: ok(count, "Content-Type: application/json")
+    gateway = await start_gateway(
+        upstream.url,
+        pin=6,
+        limits__max_buffered_body_bytes=LIMIT,
+        limits__max_buffered_bytes_total=LIMIT,
+    )
+    budget = gateway.runtime.gateway.buffers
+    held = await _hold_partial_upload(gateway, 600_000, 700_000)
+    for _ in range(200):
+        if budget.in_use >= 600_000:
+            break
+        await asyncio.sleep(0.01)
+    # A v1 DELETE's answer is read by a change (200 {"count"} -> 204): 500 kB more than fits.
+    status, headers, body = await raw_answer(
+        gateway, "DELETE", f"/appdata/{APP_KEY}/books/b1", {"X-Kinvey-API-Version": "1"}
+    )
+    assert (status, headers.get("retry-after")) == (503, "1"), body
+    assert json.loads(body)["error"] == "KinveyInternalErrorRetry"
+    held.close()
+    for _ in range(200):
+        if budget.in_use == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert budget.in_use == 0
