@@ -105,3 +105,14 @@ def check_files(values: Mapping[str, Any], sources: Mapping[str, str], load: Con
         load.problems.append(
             f"{name('upstream.tls.client_key_file')}: needs upstream.tls.client_cert_file"
         )
+
+
+def check_limits(values: Mapping[str, Any], sources: Mapping[str, str], load: ConfigChecks) -> None:
+    """Limits that only make sense together."""
+    total, body = (
+        values["limits.max_buffered_bytes_total"],
+        values["limits.max_buffered_body_bytes"],
+    )
+    if total < body:
+        where = sources.get("limits.max_buffered_bytes_total", "limits.max_buffered_bytes_total")
+        load.problems.append(f"{where}: must be at least limits.max_buffered_body_bytes")

@@ -120,6 +120,12 @@ FIELDS: tuple[Field, ...] = (
         10 * 1024 * 1024,
         "largest body buffered for translation (413 beyond)",
     ),
+    Field(
+        "limits.max_buffered_bytes_total",
+        as_int(1024, 1 << 40),
+        96 * 1024 * 1024,
+        "bodies buffered for translation at once, all requests together (503 beyond)",
+    ),
     Field("limits.result_set_limit", as_int(1, 1_000_000), 10_000, "Kinvey result-set limit"),
     Field(
         "limits.max_concurrent_requests",

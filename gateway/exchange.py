@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 from yarl import URL
 
+from gateway.http.budget import BudgetExhausted, Held
 from gateway.http.upstream import UpstreamResponse, classify
+from gateway.kinvey import codings
 from gateway.kinvey.client_identity import ClientIdentity
 from gateway.kinvey.errors import KinveyError
 
@@ -28,6 +32,7 @@ class Exchange:
     __slots__ = (
         "applied",
         "client_version",
+        "held",
         "identity",
         "opened",
         "outcome",
@@ -52,6 +57,7 @@ class Exchange:
         self.opened: list[UpstreamResponse] = []
         self.identity: ClientIdentity | None = None  # app release and SDK, once read
         self.refusal: str | None = None  # release_policy verdict: refused / report_only
+        self.held: Held | None = None  # the share of the buffer budget, once one is charged
 
 
 def origin_form(request: web.BaseRequest) -> str | None:
@@ -80,8 +86,11 @@ def loggable_path(path: str, route: str) -> str:
     return "/_gateway/files/<redacted>" if route == "gateway.file" else path
 
 
+Charge = Callable[[int], None]
+
+
 async def read_bounded(
-    stream: AsyncIterator[bytes], content_length: int | None, limit: int
+    stream: AsyncIterator[bytes], content_length: int | None, limit: int, charge: Charge
 ) -> bytes:
     if content_length is not None and content_length > limit:
         raise BodyTooLarge
@@ -91,13 +100,71 @@ async def read_bounded(
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge
+        charge(len(chunk))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-async def read_upstream(upstream: UpstreamResponse, limit: int) -> bytes:
+async def decode_charged(
+    body: bytes, content_encoding: str | None, limit: int, charge: Charge
+) -> bytes:
+    """``codings.decode``, each piece charged to the budget, other requests served between
+    pieces: fifty bombs at once must not stall everyone else for their whole decoding."""
+    if not body:
+        return body  # nothing to undo (a 204, a HEAD answer, an empty upload)
+    for coding in reversed(codings.codings(content_encoding)):
+        pieces: list[bytes] = []
+        for piece in codings.inflate(body, coding, limit):
+            charge(len(piece))
+            pieces.append(piece)
+            await asyncio.sleep(0)
+        body = b"".join(pieces)
+    return body
+
+
+def retry_later(exhausted: BudgetExhausted) -> KinveyError:
+    return KinveyError("KinveyInternalErrorRetry", status=503, debug=f"{exhausted}; retry later")
+
+
+async def read_request_body(
+    stream: AsyncIterator[bytes],
+    content_length: int | None,
+    content_encoding: str | None,
+    limit: int,
+    charge: Charge,
+) -> bytes:
+    """A body a version change reads: buffered, then decoded once; both bounded by ``limit``
+    and charged to the buffer budget. A coding the gateway cannot undo is refused (``415``)
+    before a byte is read."""
+    try:
+        codings.check_decodable(content_encoding)
+        body = await read_bounded(stream, content_length, limit, charge)
+        return await decode_charged(body, content_encoding, limit, charge)
+    except BodyTooLarge:
+        debug = f"the request body is larger than {limit} bytes"
+    except codings.DecodedTooLarge:
+        debug = f"the decoded request body is larger than {limit} bytes"
+    except codings.UnsupportedCoding as exc:
+        raise KinveyError(
+            "BadRequest", status=415, debug=f"{exc}: send gzip, deflate or identity"
+        ) from None
+    except codings.CodingError as exc:
+        raise KinveyError("BadRequest", debug=str(exc)) from None
+    except BudgetExhausted as exc:
+        raise retry_later(exc) from None
+    raise KinveyError("BadRequest", status=413, debug=debug)
+
+
+def _uncharged(size: int) -> None:
+    pass
+
+
+async def read_upstream(
+    upstream: UpstreamResponse, limit: int, charge: Charge = _uncharged
+) -> bytes:
     content = upstream.content
     if content.is_eof() and content.exception() is None and content.total_bytes <= limit:
+        charge(content.total_bytes)
         return content.read_nowait()  # the whole body came with the head: no reading loop
     chunks: list[bytes] = []
     size = 0
@@ -105,11 +172,8 @@ async def read_upstream(upstream: UpstreamResponse, limit: int) -> bytes:
         async for chunk in content.iter_any():
             size += len(chunk)
             if size > limit:
-                raise KinveyError(
-                    "KinveyInternalErrorRetry",
-                    status=502,
-                    debug="the upstream answer is too large to translate",
-                )
+                raise _too_large_to_translate()
+            charge(len(chunk))
             chunks.append(chunk)
     except (TimeoutError, aiohttp.ClientError) as exc:
         failure = classify(exc)
@@ -117,3 +181,36 @@ async def read_upstream(upstream: UpstreamResponse, limit: int) -> bytes:
             "KinveyInternalErrorRetry", status=failure.status, debug=failure.debug
         ) from None
     return b"".join(chunks)
+
+
+def _too_large_to_translate() -> KinveyError:
+    return KinveyError(
+        "KinveyInternalErrorRetry",
+        status=502,
+        debug="the upstream answer is too large to translate",
+    )
+
+
+async def read_translatable(
+    upstream: UpstreamResponse, headers: CIMultiDict[str], limit: int, charge: Charge
+) -> bytes:
+    """An upstream answer a version change reads: buffered and its content coding undone once
+    (``headers`` lose ``Content-Encoding``). The gateway offered only codings it decodes; an
+    answer in another one is a ``502``, never relayed untranslated."""
+    try:
+        body = await read_upstream(upstream, limit, charge)
+        coding = headers.get("Content-Encoding")
+        if coding is None:
+            return body
+        decoded = await decode_charged(body, coding, limit, charge)
+    except BudgetExhausted as exc:
+        raise retry_later(exc) from None
+    except codings.DecodedTooLarge:
+        raise _too_large_to_translate() from None
+    except codings.CodingError as exc:
+        raise KinveyError(
+            "KinveyInternalErrorRetry", status=502, debug=f"the upstream answer: {exc}"
+        ) from None
+    for name in ("Content-Encoding", "Content-Length"):
+        headers.popall(name, None)
+    return decoded

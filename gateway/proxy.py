@@ -17,16 +17,16 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from gateway.exchange import (
-    BodyTooLarge,
     Exchange,
     loggable_path,
     new_request_id,
     origin_form,
-    read_bounded,
-    read_upstream,
+    read_request_body,
+    read_translatable,
     rewrite_location,
 )
 from gateway.http import headers as header_rules
+from gateway.http.budget import BufferBudget, Held
 from gateway.http.streaming import (
     ClientTooSlow,
     RelayAborted,
@@ -39,6 +39,7 @@ from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.http.whole_answer import GATEWAY_SERVER, WholeAnswer
 from gateway.kinvey import routes
 from gateway.kinvey.client_identity import identify
+from gateway.kinvey.codings import offer_decodable
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_verdict
 from gateway.kinvey.session_cache import TokenCache, end_sessions_after_user_save
@@ -55,8 +56,11 @@ from gateway.versioning.pipeline import run_plan
 
 log = logging.getLogger("gateway.proxy")
 # Module attributes (not direct calls) so a test can count body buffering.
-_read_bounded = read_bounded
-_read_upstream = read_upstream
+_read_bounded = read_request_body
+_read_upstream = read_translatable
+# Seconds a client refused for lack of buffer budget is asked to wait (bodies drain in ~1 s).
+RETRY_AFTER_SECONDS = "1"
+_REFUSALS = {413: "body_too_large", 503: "overloaded"}  # the metric reason of a refused body
 _VERSION_TEXT = tuple(str(v) for v in range(100))
 _UNCOUNTED = NullMetrics()  # for the shadow calls of gateway/shadow/: no client traffic
 Body = bytes | Any | None
@@ -88,6 +92,7 @@ class Gateway:
         self.max_body = int(settings["limits.max_buffered_body_bytes"])
         self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
         self.max_in_flight = int(settings["limits.max_concurrent_requests"])
+        self.buffers = BufferBudget(int(settings["limits.max_buffered_bytes_total"]))
         self.in_flight = 0
         self.newest = newest_known_version(bundle.newest_version)
         self._authorities: dict[str, str] = {}
@@ -124,6 +129,8 @@ class Gateway:
         finally:
             for opened in exchange.opened:
                 opened.release()
+            if exchange.held is not None:
+                exchange.held.release()
             self.in_flight -= 1
             self._record(request, exchange, status, started, sent)
 
@@ -133,6 +140,11 @@ class Gateway:
         raw_path = origin_form(request)
         if raw_path is None:
             error = KinveyError("BadRequest", debug="invalid request target")
+            return self._error(request, exchange, error, None)
+        unclear = routes.unclear_path(raw_path)
+        if unclear is not None:
+            self.metrics.gateway_error("bad_request")
+            error = KinveyError("BadRequest", debug=unclear)
             return self._error(request, exchange, error, None)
         match = routes.match(raw_path)
         exchange.route = match.name
@@ -196,11 +208,16 @@ class Gateway:
             self.metrics,
             exchange.applied,
         )
+        headers = CIMultiDict(request.headers)
+        accept_encoding = headers.get("Accept-Encoding")
+        if accept_encoding is not None:
+            # A change may read the answer: never ask for a coding the gateway cannot decode.
+            headers["Accept-Encoding"] = offer_decodable(accept_encoding)
         info = RequestInfo(
             method=request.method,
             raw_path=raw_path,
             route=match,
-            headers=CIMultiDict(request.headers),
+            headers=headers,
             client_version=version,
             upstream_version=pin,
             context=context,
@@ -209,15 +226,18 @@ class Gateway:
         )
         if plan.reads_request_body and stream is not None:
             try:
-                info.body = await _read_bounded(stream, request.content_length, self.max_body)
-            except BodyTooLarge:
-                self.metrics.gateway_error("body_too_large")
-                error = KinveyError(
-                    "BadRequest",
-                    status=413,
-                    debug=f"the request body is larger than {self.max_body} bytes",
+                info.body = await _read_bounded(
+                    stream,
+                    request.content_length,
+                    ", ".join(headers.popall("Content-Encoding", ())) or None,
+                    self.max_body,
+                    self._held(exchange).charge,
                 )
-                return self._error(request, exchange, error, version, version)
+            except KinveyError as error:
+                self.metrics.gateway_error(_REFUSALS.get(error.status_code, "bad_request"))
+                answer, sent = self._error(request, exchange, error, version, version)
+                self._ask_retry_later(exchange, answer.status, answer.headers)
+                return answer, sent
 
         async def send(outgoing: RequestInfo) -> ResponseInfo:
             body = outgoing.body if outgoing.body is not None else outgoing.stream
@@ -283,11 +303,14 @@ class Gateway:
         metrics.upstream_finished(
             route=exchange.route, status=status, outcome="ok", duration=exchange.upstream_duration
         )
+        headers = header_rules.client_response_headers(upstream.headers)
         return ResponseInfo(
             status,
-            header_rules.client_response_headers(upstream.headers),
+            headers,
             None,
-            loader=lambda: _read_upstream(upstream, self.max_body),
+            loader=lambda: _read_upstream(
+                upstream, headers, self.max_body, self._held(exchange).charge
+            ),
             upstream_status=status,
             source=upstream,
         )
@@ -306,6 +329,8 @@ class Gateway:
         if result.upstream_status is not None:
             # The upstream answer this one is made from: a signup's 201, not the login after it.
             exchange.upstream_status = result.upstream_status
+        if exchange.held is not None:
+            self._ask_retry_later(exchange, result.status, headers)
         if replay is not None:
             return await self._answer_shadowed(request, result, headers, replay)
         if result.body is None and result.source is not None:
@@ -387,6 +412,18 @@ class Gateway:
             return None
         self.metrics.gateway_error("release_retired")
         return retired_error(identity.app_release, minimum, app.retired_message)
+
+    def _held(self, exchange: Exchange) -> Held:
+        held = exchange.held
+        if held is None:
+            held = exchange.held = self.buffers.hold()
+        return held
+
+    @staticmethod
+    def _ask_retry_later(exchange: Exchange, status: int, headers: CIMultiDict[str]) -> None:
+        """A request refused for lack of buffer budget may succeed in a moment: say when."""
+        if status == 503 and exchange.held is not None and exchange.held.exhausted:
+            headers["Retry-After"] = RETRY_AFTER_SECONDS
 
     def public_base(self, request: web.BaseRequest) -> str:
         return self.public_base_url or f"{request.scheme}://{request.host}"

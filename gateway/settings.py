@@ -17,7 +17,13 @@ from typing import Any
 
 import yaml
 
-from gateway.config_checks import ConfigChecks, check_files, did_you_mean, unknown_variables
+from gateway.config_checks import (
+    ConfigChecks,
+    check_files,
+    check_limits,
+    did_you_mean,
+    unknown_variables,
+)
 from gateway.config_schema import (
     APP_FIELDS,
     APP_FIELDS_BY_NAME,
@@ -216,6 +222,7 @@ def load_settings(
             assign(FIELDS_BY_PATH[path], raw, (flag_names or {}).get(path, path))
     apps = _load_apps(data.get("apps"), environ, load)
     check_files(values, sources, load)
+    check_limits(values, sources, load)
     signing = values["url_signing.secret"]
     if values["url_signing.secret_file"]:
         where = sources.get("url_signing.secret_file", "url_signing.secret_file")

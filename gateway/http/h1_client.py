@@ -7,6 +7,11 @@ for a bodyless POST/PUT/PATCH/DELETE), the caller's ``Content-Length`` for a str
 else chunked transfer coding. Header names and values with CR or LF are refused (aiohttp's
 serializer). A streamed body is written by a task of its own, so an upstream may answer before
 it has read all of it; the connection is then not reused.
+
+Fail closed on framing: a request whose body is not exactly as long as the ``Content-Length``
+it announces is never sent (buffered body), or is cut off at the announced length and its
+connection dropped (streamed body), with ``RequestFramingError``. Bytes past the announced
+length would be read by the upstream as the start of another request.
 """
 
 from __future__ import annotations
@@ -27,6 +32,19 @@ _ORIGIN_CACHE_LIMIT = 256
 _LAST_CHUNK = b"0\r\n\r\n"
 
 Body = bytes | bytearray | AsyncIterable[bytes] | aiohttp.StreamReader | None
+
+
+class RequestFramingError(aiohttp.ClientError):
+    """The request body's length differs from the ``Content-Length`` announced for it."""
+
+
+def _announced_length(headers: CIMultiDict[str]) -> int | None:
+    value = headers.get("Content-Length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise RequestFramingError(f"invalid Content-Length {value!r}")
+    return int(value)
 
 
 class H1Response:
@@ -71,12 +89,17 @@ def request_head(
     if "Host" not in headers:
         headers["Host"] = host
     if not body:
+        if _announced_length(headers):
+            raise RequestFramingError("a Content-Length was announced for an empty body")
         framed = "Content-Length" in headers or "Transfer-Encoding" in headers
         if method not in _BODYLESS_METHODS and not framed:
             headers["Content-Length"] = "0"
     elif isinstance(body, bytes | bytearray):
-        if "Content-Length" not in headers:
+        announced = _announced_length(headers)
+        if announced is None:
             headers["Content-Length"] = str(len(body))
+        elif announced != len(body):
+            raise RequestFramingError(f"{len(body)} body bytes announced as {announced}")
     elif "Content-Length" not in headers and "chunked" not in headers.get("Transfer-Encoding", ""):
         headers["Transfer-Encoding"] = "chunked"
     target = target.partition("#")[0] or "/"  # a fragment is never sent
@@ -128,8 +151,8 @@ class H1Client:
         else:
             answer = conn.send_head(head, None, is_head=is_head)
             chunks = body.iter_any() if isinstance(body, aiohttp.StreamReader) else body
-            chunked = "Content-Length" not in headers
-            writer = asyncio.get_running_loop().create_task(_write_body(conn, chunks, chunked))
+            length = _announced_length(headers)
+            writer = asyncio.get_running_loop().create_task(_write_body(conn, chunks, length))
         try:
             message, content = await answer
         except BaseException:
@@ -149,11 +172,13 @@ class H1Client:
 
 
 async def _write_body(
-    conn: UpstreamConnection, chunks: AsyncIterable[bytes], chunked: bool
+    conn: UpstreamConnection, chunks: AsyncIterable[bytes], length: int | None
 ) -> None:
-    """Stream the request body, waiting whenever the upstream's socket buffer is full. A
-    failure (the client stalls: ``ClientTooSlow``; the upstream goes away) ends the exchange
-    with that error."""
+    """Stream the request body (chunked without a ``length``), waiting whenever the upstream's
+    socket buffer is full. A failure (the client stalls: ``ClientTooSlow``; the upstream goes
+    away; the body is longer or shorter than ``length``) ends the exchange with that error."""
+    chunked = length is None
+    left = length or 0
     try:
         async for chunk in chunks:
             transport = conn.transport
@@ -164,9 +189,14 @@ async def _write_body(
             if chunked:
                 transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
             else:
+                left -= len(chunk)
+                if left < 0:  # checked before writing: not one byte past the announced end
+                    raise RequestFramingError(f"the body is longer than its {length} bytes")
                 transport.write(chunk)
             if conn.writing_paused:
                 await conn.drain()
+        if left:
+            raise RequestFramingError(f"the body ended {left} bytes short of its {length}")
         if chunked and conn.transport is not None:
             conn.transport.write(_LAST_CHUNK)
         conn.request_sent()

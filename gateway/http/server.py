@@ -3,6 +3,11 @@
 - A cap on open connections: aiohttp already closes connections that stay idle (before or
   between requests) after the keep-alive timeout; the cap bounds how many can be open at once,
   so a flood of idle sockets cannot exhaust file descriptors and memory.
+- Request bodies are never inflated by the listener (aiohttp's default would undo a
+  ``Content-Encoding: gzip`` body and leave the client's ``Content-Length`` on the inflated
+  bytes, which an upstream could then read as a second request). Pass-through forwards the
+  bytes as sent, as nginx and Envoy do; a body a version change reads is decoded once, by the
+  gateway, bounded (``gateway.kinvey.codings``).
 - Requests aiohttp's parser rejects (bad framing, huge or invalid headers, NUL bytes, smuggling
   attempts) are answered in Kinvey's error shape, logged without a traceback (the client's
   fault, not ours), and the connection is closed.
@@ -58,7 +63,7 @@ class KinveyRequestHandler(RequestHandler):
 
 class CappedServer(web.Server):
     def __init__(self, *args: Any, max_connections: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_decompress=False, **kwargs)
         self.max_connections = max_connections
         self.refused_connections = 0
 

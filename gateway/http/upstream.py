@@ -33,7 +33,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.http.egress_session import egress_session, session_request
-from gateway.http.h1_client import H1Client
+from gateway.http.h1_client import H1Client, RequestFramingError
 from gateway.http.h1_pool import ConnectionPool, UpstreamConnectError
 from gateway.http.streaming import ClientTooSlow
 
@@ -87,6 +87,8 @@ def classify(exc: BaseException) -> UpstreamError:
         return UpstreamError("connect_error", "could not connect to the upstream")
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return UpstreamError("disconnected", "the upstream closed the connection without answering")
+    if isinstance(exc, RequestFramingError):
+        return UpstreamError("payload_error", "the request body did not match its length")
     if isinstance(exc, aiohttp.ClientPayloadError):
         return UpstreamError("payload_error", "the upstream sent an incomplete or broken body")
     if isinstance(exc, aiohttp.ClientResponseError | HttpProcessingError):

@@ -70,6 +70,35 @@ def _segments(raw_path: str) -> list[str]:
     return [unquote(p) if "%" in p else p for p in parts]
 
 
+def unclear_path(raw_path: str) -> str | None:
+    """Why a path could be read differently upstream than here, or None when it cannot.
+
+    A server or proxy in front of the upstream may resolve dot segments (also percent-encoded:
+    ``%2e%2e``), merge doubled slashes or take a backslash or an encoded slash for a slash;
+    ``/appdata/other/../kid/...`` would then reach app ``kid`` while the gateway applied the
+    policy of ``other``. Such paths are refused rather than normalized, so the app key the
+    gateway applies policy to is the one any upstream acts on. One trailing slash stays
+    allowed (the v3 SDK adds it); an encoded slash stays allowed past the app key (entity ids).
+    """
+    end = raw_path.find("?")
+    path = raw_path if end < 0 else raw_path[:end]
+    if "%" not in path and "/." not in path and "//" not in path and "\\" not in path:
+        return None  # the common case: four scans in C, no call (every request comes here)
+    parts = path.split("/")
+    last = len(parts) - 1
+    for index, part in enumerate(parts[1:], 1):
+        text = unquote(part) if "%" in part else part
+        if text in (".", ".."):
+            return "the path has a dot segment"
+        if not part and index != last:
+            return "the path has an empty segment (a doubled slash)"
+        if "\\" in text:
+            return "the path has a backslash"
+        if index <= 2 and "/" in text:
+            return "the path has an encoded slash before the app key's end"
+    return None
+
+
 def match(raw_path: str) -> RouteMatch:
     """Classify a raw path (with or without its query string)."""
     seg = _segments(raw_path)

@@ -15,6 +15,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.exchange import BodyTooLarge, Exchange, read_bounded
 from gateway.http.streaming import client_body
+from gateway.kinvey.codings import offer_decodable
 from gateway.kinvey.routes import RouteMatch
 from gateway.settings import Settings
 from gateway.shadow.runner import (
@@ -73,21 +74,27 @@ async def replay_of(
     body_timeout: float,
 ) -> Replay | None:
     """The sampled request, with its body read (it is small: only a ``_group`` read has one);
-    None, counted as skipped, when the body is larger than a shadow comparison takes."""
+    None, counted as skipped, when the body is larger than a shadow comparison takes or coded
+    (it is then read the way the request path reads it, not here)."""
     body: bytes | None = None
     if request.body_exists:
         limit = shadow.config.max_body_bytes
         length = request.content_length
-        if length is None or length > limit:
+        if length is None or length > limit or "Content-Encoding" in request.headers:
             shadow.skipped(match.name, version)
             return None
         try:
-            body = await read_bounded(client_body(request.content, body_timeout), length, limit)
+            stream = client_body(request.content, body_timeout)
+            body = await read_bounded(stream, length, limit, _uncharged)
         except BodyTooLarge:  # the body outgrew its own Content-Length: not a sample
             shadow.skipped(match.name, version)
             return None
     headers = CIMultiDict(request.headers)
     return Replay(request.method, raw_path, match, headers, body, version, pin, base_url, request)
+
+
+def _uncharged(size: int) -> None:
+    """Sampled bodies are within ``shadow.max_body_bytes``: not charged to the buffer budget."""
 
 
 def fetcher(gateway: ShadowHost) -> Fetch:
@@ -104,11 +111,14 @@ def fetcher(gateway: ShadowHost) -> Fetch:
             NO_METRICS,
             exchange.applied,
         )
+        headers = CIMultiDict(replay.headers)
+        if "Accept-Encoding" in headers:  # the answer is read: only codings the gateway undoes
+            headers["Accept-Encoding"] = offer_decodable(headers["Accept-Encoding"])
         info = RequestInfo(
             method=replay.method,
             raw_path=replay.raw_path,
             route=replay.route,
-            headers=CIMultiDict(replay.headers),
+            headers=headers,
             client_version=replay.client_version,
             upstream_version=pin,
             context=context,
@@ -133,11 +143,13 @@ def fetcher(gateway: ShadowHost) -> Fetch:
             result = await run_plan(plan, info, send)
             if exchange.outcome != "ok":
                 raise ShadowFetchFailed(f"{exchange.outcome} at {base_url}")
-            headers = gateway.client_headers(origin, result, replay.client_version, base_url)
             body = await result.load() if result.body is None else result.body
+            shown = gateway.client_headers(origin, result, replay.client_version, base_url)
         finally:
             for opened in exchange.opened:
                 opened.release()
-        return Captured(result.status, headers, body)
+            if exchange.held is not None:
+                exchange.held.release()
+        return Captured(result.status, shown, body)
 
     return fetch

@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-# The headers an app reads from a Kinvey answer (framing, dates and ids are not among them).
-CLIENT_HEADERS: Final = ("content-type", "location", "x-kinvey-api-version", "content-encoding")
+# The headers an app reads from a Kinvey answer (framing, codings, dates and ids are not among
+# them: its HTTP library undoes the coding, and bodies are compared decoded).
+CLIENT_HEADERS: Final = ("content-type", "location", "x-kinvey-api-version")
 # Values that differ on every call by design: compared by presence only.
 VOLATILE_KEYS: Final = frozenset(
     {"_downloadURL", "_uploadURL", "_expiresAt", "URI", "_requiredHeaders"}

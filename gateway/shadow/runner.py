@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from multidict import CIMultiDict
 
+from gateway.kinvey.codings import UnsupportedCoding, check_decodable
 from gateway.kinvey.json_body import BodyDecodeError, decode_json
 from gateway.kinvey.reads import is_read
 from gateway.kinvey.routes import RouteMatch
@@ -133,6 +134,9 @@ class ShadowRunner:
 
     async def _compare(self, replay: Replay, primary: Captured) -> None:
         route, version = replay.route.name, replay.client_version
+        if not _decodable(primary.headers.get("Content-Encoding")):
+            self.recorder.counted(route, version, "skipped")  # a coding the gateway cannot undo
+            return
         candidate_base = self.config.candidate_base(replay.route.app_key, replay.current_base)
         try:
             async with asyncio.timeout(self.config.timeout_seconds):
@@ -169,6 +173,14 @@ class ShadowRunner:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _decodable(content_encoding: str | None) -> bool:
+    try:
+        check_decodable(content_encoding)
+    except UnsupportedCoding:
+        return False
+    return True
 
 
 def _answer(captured: Captured) -> Answer:

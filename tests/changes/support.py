@@ -22,7 +22,7 @@ from typing import Any
 from multidict import CIMultiDict
 
 from gateway.changes import BUNDLE
-from gateway.exchange import read_bounded
+from gateway.exchange import read_request_body
 from gateway.kinvey.routes import match
 from gateway.services import build_services
 from gateway.settings import Settings, load_settings
@@ -207,6 +207,10 @@ def plan_for(request: RequestInfo, bundle: VersionBundle = BUNDLE) -> Plan:
     )
 
 
+def _uncharged(size: int) -> None:
+    """The harness has no buffer budget to charge."""
+
+
 async def run(
     request: RequestInfo, upstream: Upstream, bundle: VersionBundle = BUNDLE
 ) -> ResponseInfo:
@@ -215,7 +219,8 @@ async def run(
     plan = plan_for(request, bundle)
     if plan.reads_request_body and request.stream is not None:
         limit = int(request.context.settings["limits.max_buffered_body_bytes"])
-        request.body = await read_bounded(request.stream, None, limit)
+        coding = ", ".join(request.headers.popall("Content-Encoding", ())) or None
+        request.body = await read_request_body(request.stream, None, coding, limit, _uncharged)
     response = await run_plan(plan, request, upstream)
     await response.load()
     return response

@@ -58,6 +58,7 @@ BAD_VALUES = {
     "tls.reload_interval_seconds": ("0", "must be greater than 0, got 0.0"),
     "limits.max_buffered_body_bytes": ("10", "10 is out of range 1024..2147483648"),
     "limits.result_set_limit": ("0", "0 is out of range 1..1000000"),
+    "limits.max_buffered_bytes_total": ("1k", "expected an integer, got '1k'"),
     "limits.max_concurrent_requests": ("1.5", "expected an integer, got '1.5'"),
     "limits.max_header_bytes": ("1", "1 is out of range 1024..1048576"),
     "limits.client_body_timeout_seconds": ("never", "expected a number, got 'never'"),
