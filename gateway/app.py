@@ -23,7 +23,7 @@ from gateway.changes import BUNDLE
 from gateway.config_values import split_address
 from gateway.health import add_health_routes
 from gateway.http.server import CappedServer
-from gateway.http.tls import listener_context, upstream_ssl_context
+from gateway.http.tls import listener_context, storage_ssl_context, upstream_ssl_context
 from gateway.http.upstream import UpstreamClient
 from gateway.observability.access_log import AccessLogger
 from gateway.observability.admin_routes import add_observability_routes
@@ -59,6 +59,7 @@ class GatewayRuntime:
         )
         self.upstream = UpstreamClient(
             pool_size=settings["upstream.pool_size"],
+            pool_timeout=settings["upstream.pool_timeout_seconds"],
             connect_timeout=settings["upstream.connect_timeout_seconds"],
             read_timeout=settings["upstream.read_timeout_seconds"],
             keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
@@ -67,8 +68,20 @@ class GatewayRuntime:
             on_connection_opened=self.metrics.connection_opened,
             on_connection_reused=self.metrics.connection_reused,
         )
+        # File storage is not the upstream: its own trust, timeouts and pool (see tls.py).
+        self.storage = UpstreamClient(
+            pool_size=settings["storage.pool_size"],
+            pool_timeout=settings["upstream.pool_timeout_seconds"],
+            connect_timeout=settings["storage.connect_timeout_seconds"],
+            read_timeout=settings["storage.read_timeout_seconds"],
+            keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
+            ssl_context=storage_ssl_context(settings),
+            trust_env=settings["upstream.use_env_proxy"],
+        )
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
-        services, local_handlers = build_services(settings, self.metrics, self.upstream)
+        services, local_handlers = build_services(
+            settings, self.metrics, self.upstream, self.storage
+        )
         self.gateway = Gateway(
             settings,
             BUNDLE,
@@ -98,6 +111,7 @@ class GatewayRuntime:
 
     async def start(self) -> None:
         await self.upstream.start()
+        await self.storage.start()
         limit = self.settings["limits.max_header_bytes"]
         server = CappedServer(
             self.gateway.handle,
@@ -162,6 +176,7 @@ class GatewayRuntime:
                 cleanup.cancel()
             self._proxy_runner = None
         await self.upstream.close()
+        await self.storage.close()
         if self.listener_tls:
             await self.listener_tls.stop()
         self.gateway.access_log.close()  # flush the last lines

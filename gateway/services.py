@@ -25,9 +25,13 @@ LocalHandler = Callable[[web.BaseRequest, Any], Awaitable[web.StreamResponse]]
 
 
 def build_services(
-    settings: Settings, metrics: Any, upstream: UpstreamClient | None = None
+    settings: Settings,
+    metrics: Any,
+    upstream: UpstreamClient | None = None,
+    storage: UpstreamClient | None = None,
 ) -> tuple[Services, dict[str, LocalHandler]]:
-    """``upstream`` (the gateway's pooled client) enables the gateway-served routes."""
+    """``upstream`` (the gateway's pooled client) enables the gateway-served routes;
+    ``storage`` (the file storage client, default: ``upstream``) reaches file storage."""
     services = Services()
     local_handlers: dict[str, LocalHandler] = {}
     services.register(
@@ -39,8 +43,9 @@ def build_services(
     signer = UrlSigner(signing_secret.encode(), settings["url_signing.ttl_seconds"])
     services.register(signer)
     if upstream is not None:
-        services.register(StorageProbe(upstream))
+        storage = storage or upstream
+        services.register(StorageProbe(storage, metrics))
         local_handlers["gateway.file"] = GatewayFiles(
-            settings, metrics, services, upstream, signer, BUNDLE
+            settings, metrics, services, upstream, signer, BUNDLE, storage
         )
     return services, local_handlers

@@ -15,8 +15,8 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
+from gateway.http.aiohttp_shim import RequestHandler, handler_for, open_server_connections
 from gateway.kinvey.errors import KinveyError
 
 log = logging.getLogger("gateway.server")
@@ -63,11 +63,11 @@ class CappedServer(web.Server):
         self.refused_connections = 0
 
     def __call__(self) -> RequestHandler:
-        return KinveyRequestHandler(self, loop=self._loop, **self._kwargs)
+        return handler_for(self, KinveyRequestHandler)
 
     def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         super().connection_made(handler, transport)
-        if len(self._connections) > self.max_connections:
+        if open_server_connections(self) > self.max_connections:
             self.refused_connections += 1
             if self.refused_connections == 1 or self.refused_connections % 1000 == 0:
                 log.warning(

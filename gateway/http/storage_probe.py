@@ -7,6 +7,8 @@ ranged ``GET`` of the first byte (a GET-signed URL accepts it, a HEAD may not) t
 
 from __future__ import annotations
 
+from typing import Any
+
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -14,8 +16,12 @@ from gateway.http.upstream import UpstreamClient, UpstreamError
 
 
 class StorageProbe:
-    def __init__(self, client: UpstreamClient) -> None:
+    """``client`` is the storage client (its own trust store and timeouts, not the upstream's);
+    each probe is counted as ``kgw_storage_requests_total{kind="probe"}``."""
+
+    def __init__(self, client: UpstreamClient, metrics: Any) -> None:
         self._client = client
+        self._metrics = metrics
 
     async def missing(self, storage_url: str) -> bool:
         """True only when the storage says the object does not exist (404)."""
@@ -24,8 +30,10 @@ class StorageProbe:
         headers: CIMultiDict[str] = CIMultiDict({"Host": url.raw_authority, "Range": "bytes=0-0"})
         try:
             response = await self._client.send(base, "GET", url.raw_path_qs, headers, None)
-        except UpstreamError:
+        except UpstreamError as failed:
+            self._metrics.storage_finished("probe", failed.outcome)
             return False  # storage unreachable: hand out the URL as the old API would
+        self._metrics.storage_finished("probe", "ok")
         try:
             return response.status == 404
         finally:

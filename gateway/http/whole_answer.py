@@ -22,9 +22,9 @@ from typing import Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
-from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
-from aiohttp.http_writer import _serialize_headers
 from multidict import CIMultiDict
+
+from gateway.http.aiohttp_shim import SERVER_SOFTWARE, HttpVersion11, serialize_head
 
 # Above this many bytes queued for a client, a write may block: such bodies are streamed.
 WRITE_BUFFER_HIGH: Final = 64 * 1024
@@ -57,7 +57,7 @@ class WholeAnswer(web.StreamResponse):
             transport = request.transport
             if transport is not None:
                 line = f"HTTP/1.1 {self.status} {self.reason}"
-                transport.write(_serialize_headers(line, self._wire_headers) + self._wire_body)
+                transport.write(serialize_head(line, self._wire_headers) + self._wire_body)
         return None
 
     async def write_eof(self, data: bytes = b"") -> None:
