@@ -7,10 +7,10 @@ promises to keep: the C response parser (``http_parser.HttpResponseParser``) and
 3.14 (``BaseProtocol._parser`` and the parser's pause protocol only exist since 3.14). So the
 supported range is the one tested, ``SUPPORTED_RANGE`` (pyproject.toml declares the same),
 the exact version the image ships is pinned in constraints.txt, and importing this module
-checks the installed aiohttp: outside the range, or with an internal missing, the gateway stops at start-up with one line
-naming the installed version instead of failing every proxied request. CI runs the
-transport tests against the newest aiohttp release too (tests/upstream/test_newest_aiohttp.py),
-so a new release is found there first.
+checks the installed aiohttp: outside the range, or with an internal missing, the gateway
+stops at start-up with one line naming the installed version instead of failing every
+proxied request. CI runs the transport tests against the newest aiohttp release too
+(tests/upstream/test_newest_aiohttp.py), so a new release is found there first.
 """
 
 from __future__ import annotations
