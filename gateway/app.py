@@ -2,7 +2,8 @@
 
 Two listeners: the proxy (aiohttp's low-level server — no router, every path is ours) and the
 admin app (health, readiness, metrics, dashboard). On SIGTERM the gateway fails ``/readyz`` at
-once, keeps serving for ``shutdown.drain_seconds`` (endpoints take time to stop routing to
+once, answers every request with ``Connection: close`` (see ``http.server``), keeps serving for
+``shutdown.drain_seconds`` (endpoints take time to stop routing to
 the pod), stops accepting, lets in-flight requests finish up to ``shutdown.timeout_seconds``,
 closes the upstream pool and returns 0. A second SIGTERM (or SIGINT) cuts the drain short.
 """
@@ -95,6 +96,7 @@ class GatewayRuntime:
         self.ready = [False]
         self.proxy_address: tuple[str, int] | None = None
         self.admin_address: tuple[str, int] | None = None
+        self._proxy_server: CappedServer | None = None
         self._proxy_runner: web.ServerRunner | None = None
         self._admin_runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
@@ -122,6 +124,7 @@ class GatewayRuntime:
             keepalive_timeout=self.settings["limits.client_idle_timeout_seconds"],
             access_log=None,
         )
+        self._proxy_server = server
         self._proxy_runner = web.ServerRunner(
             server,
             handle_signals=False,
@@ -153,6 +156,8 @@ class GatewayRuntime:
         if self._stop.is_set():
             self._drain_cut.set()
         self.ready[0] = False
+        if self._proxy_server is not None:
+            self._proxy_server.draining = True  # every answer from now on says Connection: close
         self._stop.set()
 
     async def wait_and_drain(self) -> None:

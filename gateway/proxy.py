@@ -27,7 +27,14 @@ from gateway.exchange import (
     rewrite_location,
 )
 from gateway.http import headers as header_rules
-from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
+from gateway.http.streaming import (
+    ClientTooSlow,
+    RelayAborted,
+    answer_expect_continue,
+    client_body,
+    relay,
+    write_buffered,
+)
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey import routes
 from gateway.kinvey.errors import KinveyError
@@ -83,6 +90,8 @@ class Gateway:
         self.metrics.request_started()
         status = 500
         sent = 0
+        if "Expect" in request.headers:
+            answer_expect_continue(request)
         try:
             response, sent = await self._dispatch(request, exchange)
             status = response.status

@@ -16,6 +16,7 @@ proxied request. CI runs the transport tests against the newest aiohttp release 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -96,6 +97,7 @@ __all__ = [
     "ResponseParser",
     "StreamReader",
     "check_aiohttp",
+    "closing_request_factory",
     "handler_for",
     "open_server_connections",
     "serialize_head",
@@ -153,6 +155,25 @@ def handler_for(server: web.Server, handler_class: type[RequestHandler]) -> Requ
     """A request handler of ``handler_class`` made as ``web.Server.__call__`` makes its own."""
     loop: asyncio.AbstractEventLoop = server._loop
     return handler_class(server, loop=loop, **server._kwargs)
+
+
+RequestFactory = Callable[[Any, Any, Any, Any, "asyncio.Task[None]"], web.BaseRequest]
+
+
+def closing_request_factory(server: web.Server, closing: Callable[[], bool]) -> RequestFactory:
+    """``web.Server``'s request factory, except that while ``closing()`` every request is
+    treated as if it said ``Connection: close``: its answer says so and the connection closes
+    after it (aiohttp frames every response from ``request.keep_alive``)."""
+    loop: asyncio.AbstractEventLoop = server._loop
+
+    def make(
+        message: Any, payload: Any, protocol: Any, writer: Any, task: asyncio.Task[None]
+    ) -> web.BaseRequest:
+        if closing():
+            message = message._replace(should_close=True)
+        return web.BaseRequest(message, payload, protocol, writer, task, loop)
+
+    return make
 
 
 def open_server_connections(server: web.Server) -> int:

@@ -3,6 +3,9 @@
 - A cap on open connections: aiohttp already closes connections that stay idle (before or
   between requests) after the keep-alive timeout; the cap bounds how many can be open at once,
   so a flood of idle sockets cannot exhaust file descriptors and memory.
+- Draining (after SIGTERM): every answer says ``Connection: close`` and its connection is
+  closed after it, so keep-alive clients open a new connection (to a replica that is not
+  stopping) instead of sending their next request into a connection that is about to close.
 - Requests aiohttp's parser rejects (bad framing, huge or invalid headers, NUL bytes, smuggling
   attempts) are answered in Kinvey's error shape, logged without a traceback (the client's
   fault, not ours), and the connection is closed.
@@ -16,7 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.http.aiohttp_shim import RequestHandler, handler_for, open_server_connections
+from gateway.http.aiohttp_shim import (
+    RequestHandler,
+    closing_request_factory,
+    handler_for,
+    open_server_connections,
+)
 from gateway.kinvey.errors import KinveyError
 
 log = logging.getLogger("gateway.server")
@@ -61,6 +69,11 @@ class CappedServer(web.Server):
         super().__init__(*args, **kwargs)
         self.max_connections = max_connections
         self.refused_connections = 0
+        self.draining = False
+        self.request_factory = closing_request_factory(self, self._is_draining)
+
+    def _is_draining(self) -> bool:
+        return self.draining
 
     def __call__(self) -> RequestHandler:
         return handler_for(self, KinveyRequestHandler)
