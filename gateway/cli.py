@@ -101,6 +101,9 @@ def _fmt(address: tuple[str, int]) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # First of all: an aiohttp this gateway was not tested with stops it here, with one line.
+    from gateway.http import aiohttp_shim  # noqa: F401
+
     settings = settings_from_args(args)
     _configure_logging(settings)
     _warn_missing_app_secrets(settings)

@@ -44,10 +44,10 @@ def _release(version: str) -> tuple[int, ...]:
 def check_aiohttp(version: str = aiohttp.__version__, missing: str = "") -> None:
     """Raise ``AiohttpMismatch`` unless ``version`` is in the supported range with everything
     this module uses present (``missing`` names what is not)."""
-    release = _release(version)
-    if release >= _LOWEST and release[:2] < _BELOW and not missing:
+    in_range = _release(version) >= _LOWEST and _release(version)[:2] < _BELOW
+    if in_range and not missing:
         return
-    why = f"{missing} is missing" if missing else "it was not tested with this gateway"
+    why = "it was not tested with this gateway" if not in_range else f"{missing} is missing"
     raise AiohttpMismatch(
         f"kinvey-gateway: aiohttp {version} is installed, but this gateway needs "
         f"aiohttp{SUPPORTED_RANGE} ({why}); install the pinned versions: "
