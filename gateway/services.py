@@ -44,7 +44,7 @@ def build_services(
     services.register(signer)
     if upstream is not None:
         storage = storage or upstream
-        services.register(StorageProbe(storage, metrics))
+        services.register(StorageProbe(storage, metrics.storage_finished))
         local_handlers["gateway.file"] = GatewayFiles(
             settings, metrics, services, upstream, signer, BUNDLE, storage
         )

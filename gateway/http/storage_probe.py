@@ -7,7 +7,7 @@ ranged ``GET`` of the first byte (a GET-signed URL accepts it, a HEAD may not) t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -15,13 +15,19 @@ from yarl import URL
 from gateway.http.upstream import UpstreamClient, UpstreamError
 
 
+def _uncounted(kind: str, outcome: str) -> None:
+    pass
+
+
 class StorageProbe:
     """``client`` is the storage client (its own trust store and timeouts, not the upstream's);
-    each probe is counted as ``kgw_storage_requests_total{kind="probe"}``."""
+    ``count(kind, outcome)`` records each probe (``Metrics.storage_finished``)."""
 
-    def __init__(self, client: UpstreamClient, metrics: Any) -> None:
+    def __init__(
+        self, client: UpstreamClient, count: Callable[[str, str], None] = _uncounted
+    ) -> None:
         self._client = client
-        self._metrics = metrics
+        self._count = count
 
     async def missing(self, storage_url: str) -> bool:
         """True only when the storage says the object does not exist (404)."""
@@ -31,9 +37,9 @@ class StorageProbe:
         try:
             response = await self._client.send(base, "GET", url.raw_path_qs, headers, None)
         except UpstreamError as failed:
-            self._metrics.storage_finished("probe", failed.outcome)
+            self._count("probe", failed.outcome)
             return False  # storage unreachable: hand out the URL as the old API would
-        self._metrics.storage_finished("probe", "ok")
+        self._count("probe", "ok")
         try:
             return response.status == 404
         finally:
