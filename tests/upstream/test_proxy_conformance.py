@@ -117,18 +117,29 @@ def _comparable(answer: RawAnswer) -> list[tuple[str, str]]:
     return sorted((k.lower(), v) for k, v in answer.headers if k.lower() not in varying)
 
 
+REFUSED = b'{"error":"InvalidCredentials","description":"Invalid credentials","debug":"no"}'
+USER_BASIC = {"X-Kinvey-API-Version": "5", "Authorization": "Basic YW5uOndyb25n"}  # ann:wrong
+
+
 @pytest.mark.parametrize(
     ("case", "headers"),
     [
         ("upstream down", V6),
         ("version refused", {"X-Kinvey-API-Version": "99"}),
+        ("refused login", USER_BASIC),  # a v5 client's user Basic, exchanged by the gateway
     ],
 )
 async def test_head_gets_what_get_gets_without_the_body_for_gateway_made_answers(
     upstream: ScriptedUpstream, start_gateway: StartGateway, case: str, headers: dict[str, str]
 ) -> None:
     url = upstream.url
-    await upstream.stop()  # nothing listens there any more: connect refused
+    if case == "refused login":
+        upstream.answer = lambda _: (
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(REFUSED), REFUSED)
+        )
+    else:
+        await upstream.stop()  # nothing listens there any more: connect refused
     gateway = await start_gateway(url)
     got = await _one(gateway, request_bytes("GET", PASS_THROUGH, headers))
     client = await RawClient.connect(gateway.runtime.proxy_address)
@@ -138,7 +149,8 @@ async def test_head_gets_what_get_gets_without_the_body_for_gateway_made_answers
         again = await client.request(request_bytes("HEAD", PASS_THROUGH, headers), "HEAD")
     finally:
         client.close()
-    assert got.status in (400, 502) and got.body
+    assert got.status == {"upstream down": 502, "version refused": 400, "refused login": 401}[case]
+    assert got.body
     assert head.status == got.status == again.status
     assert _comparable(head) == _comparable(got)
     assert head.header("Content-Length") == str(len(got.body))
