@@ -6,7 +6,8 @@ are open at once, idle ones included, whatever upstream they go to (per-app upst
 the bound): a request that needs a new connection while the pool is full closes an idle
 connection to another origin, or else waits for one to come back, at most ``pool_timeout``
 seconds (its own timeout, like Envoy's pending-request queue; then ``PoolTimeout``, a 503).
-``connect_timeout`` bounds only the TCP and TLS handshake.
+``connect_timeout`` bounds only the TCP and TLS handshake; names and addresses are handled
+by ``dialer`` (cached DNS answers, happy eyeballs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
+from gateway.http.dialer import Dialer
 from gateway.http.h1_connection import UpstreamConnection
 
 OriginKey = tuple[str, int, bool]
@@ -78,6 +80,7 @@ class ConnectionPool:
         self._sweep_handle: asyncio.TimerHandle | None = None
         self._closed = False
         self._loop = asyncio.get_running_loop()  # kept: each lookup costs a getpid() call
+        self._dialer = Dialer(self._loop)
         self.in_use = 0  # handed out and not yet released
         self._connecting = 0
 
@@ -179,10 +182,10 @@ class ConnectionPool:
         loop = self._loop
         tls = self._ssl if origin.tls else None
         try:
+            sock = await self._dialer.connect(origin.host, origin.port)
             _, conn = await loop.create_connection(
                 lambda: UpstreamConnection(loop, origin.key, self._read_timeout),
-                origin.host,
-                origin.port,
+                sock=sock,
                 ssl=tls,
                 server_hostname=origin.host if tls else None,
             )
