@@ -14,6 +14,7 @@ import asyncio
 import gc
 import logging
 import signal
+import ssl
 from typing import Any
 
 from aiohttp import web
@@ -58,27 +59,9 @@ class GatewayRuntime:
             if settings["metrics.enabled"]
             else NullMetrics()
         )
-        self.upstream = UpstreamClient(
-            pool_size=settings["upstream.pool_size"],
-            pool_timeout=settings["upstream.pool_timeout_seconds"],
-            connect_timeout=settings["upstream.connect_timeout_seconds"],
-            read_timeout=settings["upstream.read_timeout_seconds"],
-            keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
-            ssl_context=upstream_ssl_context(settings),
-            trust_env=settings["upstream.use_env_proxy"],
-            on_connection_opened=self.metrics.connection_opened,
-            on_connection_reused=self.metrics.connection_reused,
-        )
+        self.upstream = _client(settings, "upstream", upstream_ssl_context(settings), self.metrics)
         # File storage is not the upstream: its own trust, timeouts and pool (see tls.py).
-        self.storage = UpstreamClient(
-            pool_size=settings["storage.pool_size"],
-            pool_timeout=settings["upstream.pool_timeout_seconds"],
-            connect_timeout=settings["storage.connect_timeout_seconds"],
-            read_timeout=settings["storage.read_timeout_seconds"],
-            keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
-            ssl_context=storage_ssl_context(settings),
-            trust_env=settings["upstream.use_env_proxy"],
-        )
+        self.storage = _client(settings, "storage", storage_ssl_context(settings), NullMetrics())
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
         services, local_handlers = build_services(
             settings, self.metrics, self.upstream, self.storage
@@ -211,6 +194,24 @@ def tune_gc_for_serving() -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+def _client(
+    settings: Settings, section: str, ssl_context: ssl.SSLContext, metrics: Any
+) -> UpstreamClient:
+    """The pooled client for ``section`` ("upstream" or "storage") of the settings; its
+    connections are counted in ``metrics``."""
+    return UpstreamClient(
+        pool_size=settings[f"{section}.pool_size"],
+        pool_timeout=settings["upstream.pool_timeout_seconds"],
+        connect_timeout=settings[f"{section}.connect_timeout_seconds"],
+        read_timeout=settings[f"{section}.read_timeout_seconds"],
+        keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
+        ssl_context=ssl_context,
+        trust_env=settings["upstream.use_env_proxy"],
+        on_connection_opened=metrics.connection_opened,
+        on_connection_reused=metrics.connection_reused,
+    )
 
 
 def _bound_address(runner: web.BaseRunner) -> tuple[str, int]:

@@ -15,7 +15,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from tests.support.processes import free_port, gateway_process
+from tests.support.processes import free_port, gateway_process, serve_args
 from tests.upstream.raw_client import RawClient, request_bytes
 from tests.upstream.scripted_upstream import ScriptedUpstream
 
@@ -83,17 +83,7 @@ async def test_sigterm_answers_connection_close_and_loses_no_kept_alive_request(
     upstream = ScriptedUpstream()
     await upstream.start()
     port, admin = free_port(), free_port()
-    args = [
-        "serve",
-        "--upstream",
-        upstream.url,
-        "--upstream-api-version",
-        "6",
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--admin-listen",
-        f"127.0.0.1:{admin}",
-    ]
+    args = serve_args(upstream.url, port, admin)
     env = {"KINVEY_GATEWAY_SHUTDOWN_DRAIN_SECONDS": "1.5"}
     tally, stop = Tally(), asyncio.Event()
     try:

@@ -30,14 +30,6 @@ class Counts:
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[ScriptedUpstream]:
-    server = ScriptedUpstream()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def counts() -> Counts:
     return Counts()
 
@@ -321,13 +313,7 @@ async def test_garbage_is_an_invalid_http_response(
 async def test_truncated_body_is_a_payload_error(
     client: UpstreamClient, upstream: ScriptedUpstream
 ) -> None:
-    async def short(_: Received) -> None:
-        writer = next(iter(upstream._writers))
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-        await writer.drain()
-        return None
-
-    upstream.answer = short
+    upstream.answer = upstream.then_close(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
     response = await client.send(upstream.url, "GET", "/", CIMultiDict(), None)
     with pytest.raises(aiohttp.ClientPayloadError):
         await response.content.read()

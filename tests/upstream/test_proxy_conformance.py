@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.conftest import APP_KEY, RunningGateway, StartGateway
 from tests.upstream.raw_client import RawAnswer, RawClient, request_bytes
-from tests.upstream.scripted_upstream import Received, ScriptedUpstream, ok
+from tests.upstream.scripted_upstream import ScriptedUpstream, ok
 
 PASS_THROUGH = f"/appdata/{APP_KEY}/books"
 V6 = {"X-Kinvey-API-Version": "6"}
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[ScriptedUpstream]:
-    server = ScriptedUpstream()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
@@ -286,14 +277,7 @@ async def test_no_retry_once_a_byte_of_the_answer_arrived(
     gateway: RunningGateway, upstream: ScriptedUpstream
 ) -> None:
     await _one(gateway, request_bytes("GET", PASS_THROUGH, V6))
-
-    async def half_then_close(request: Received) -> None:
-        writer = next(iter(upstream._writers))
-        writer.write(b"HTTP/1.1 2")
-        await writer.drain()
-        return None
-
-    upstream.answer = half_then_close
+    upstream.answer = upstream.then_close(b"HTTP/1.1 2")
     answer = await _one(gateway, request_bytes("DELETE", PASS_THROUGH, V6))
     assert answer.status == 502
     assert len(upstream.received) == 2
