@@ -10,7 +10,7 @@ the exact version the image ships is pinned in constraints.txt, and importing th
 checks the installed aiohttp: outside the range, or with an internal missing, the gateway
 stops at start-up with one line naming the installed version instead of failing every
 proxied request. CI runs the transport tests against the newest aiohttp release too
-(tests/upstream/test_newest_aiohttp.py), so a new release is found there first.
+(tests/upstream/test_aiohttp_versions.py), so a new release is found there first.
 """
 
 from __future__ import annotations
@@ -139,9 +139,6 @@ class ParsingProtocol(BaseProtocol):
         parser = self._parser
         assert parser is None or isinstance(parser, HttpResponseParser)
         return parser
-
-    def forget_parser(self) -> None:
-        self._parser = None
 
     @property
     def reading_paused(self) -> bool:

@@ -10,12 +10,14 @@ socket). Errors are aiohttp's client exceptions, so callers see what ``ClientSes
 
 What a proxy must get right about the answer (RFC 9112, and what nginx and Envoy do):
 
-- 1xx interim answers are consumed (the final one follows); ``101`` is never asked for (the
-  gateway forwards no ``Upgrade``), so one is refused (502), as Envoy refuses an
-  unrequested upgrade.
+- 1xx interim answers are consumed (the final one follows; the gateway answers a client's
+  ``Expect: 100-continue`` itself, see ``streaming.answer_expect_continue``). ``101`` is never
+  asked for (the gateway forwards no ``Upgrade``, and RFC 9110 §7.8 forbids switching to a
+  protocol the request did not name), so one is refused (502).
 - Transfer codings are hop-by-hop: the parser removes ``chunked``; any other coding (``gzip,
   chunked``) would reach the client as coded bytes with no header saying so, so the answer
-  is refused, as nginx refuses an "unknown Transfer-Encoding" from an upstream (502).
+  is refused, as nginx's proxy module refuses it ("upstream sent unknown
+  Transfer-Encoding": an invalid header, 502).
 - The parser gets an answer head on its own, then at most the body length announced, so
   bytes after a complete answer (a buggy upstream) cannot spoil it: the answer is delivered
   and the connection is dropped.

@@ -93,10 +93,13 @@ class ConnectionPool:
         if not self._has_room():
             try:
                 async with asyncio.timeout(self._pool_timeout):
-                    while not self._has_room():
+                    while True:
                         await self._wait_for_release()
+                        # A connection to our origin came back: reuse it rather than close it.
                         if not fresh and (idle := self._take_idle(origin.key)) is not None:
                             return idle, True
+                        if self._has_room():
+                            break
             except TimeoutError:
                 raise PoolTimeout(
                     f"no upstream connection came free within {self._pool_timeout:g} s "
