@@ -179,13 +179,13 @@ class UpstreamConnection(ParsingProtocol):
         in one piece, so it cannot mistake stray bytes for part of the answer."""
         while self._answer is not None:
             seen = self._head_tail + data
-            end = seen.find(b"\r\n\r\n")
+            end = _head_end(seen)
             if end < 0:
                 self._head_tail = seen[-3:]  # the blank line may straddle two packets
                 head, data = data, b""
             else:
                 self._head_tail = b""
-                cut = end + 4 - (len(seen) - len(data))
+                cut = end - (len(seen) - len(data))
                 head, data = data[:cut], data[cut:]
             messages, _, _ = parser.feed_data(head)
             for message, body in messages:
@@ -287,6 +287,16 @@ class UpstreamConnection(ParsingProtocol):
             self._timer = self._loop.call_at(deadline, self._on_timer)
             return
         self.fail(aiohttp.SocketTimeoutError("the upstream stopped sending"))
+
+
+def _head_end(data: bytes) -> int:
+    """Where the first answer head in ``data`` ends (after its blank line), or -1. llhttp
+    accepts bare LF line ends from an upstream (lenient mode), so a blank line is either."""
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n", 0, len(data) if crlf < 0 else crlf)
+    if lf >= 0:
+        return lf + 2
+    return crlf + 4 if crlf >= 0 else -1
 
 
 def _codings(message: RawResponseMessage) -> str:

@@ -234,10 +234,18 @@ async def test_a_transfer_coding_other_than_chunked_is_refused_not_passed_on_raw
     assert coded not in answer.body
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ok(b"hi") + b"GARBAGE",
+        b"HTTP/1.1 200 OK\nContent-Length: 2\n\nhiGARBAGE",  # bare LF line ends (lenient)
+        ok(b"hi") + ok(b"an answer nobody asked for"),
+    ],
+)
 async def test_a_complete_answer_followed_by_stray_bytes_is_delivered_and_not_reused(
-    gateway: RunningGateway, upstream: ScriptedUpstream
+    gateway: RunningGateway, upstream: ScriptedUpstream, answer: bytes
 ) -> None:
-    upstream.answer = lambda r: ok(b"hi") + b"GARBAGE" if r.connection == 1 else ok(b"fresh")
+    upstream.answer = lambda r: answer if r.connection == 1 else ok(b"fresh")
     first = await _one(gateway, request_bytes("GET", PASS_THROUGH, V6))
     assert (first.status, first.body) == (200, b"hi")
     second = await _one(gateway, request_bytes("GET", PASS_THROUGH, V6))
