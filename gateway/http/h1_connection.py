@@ -10,10 +10,13 @@ socket). Errors are aiohttp's client exceptions, so callers see what ``ClientSes
 
 What a proxy must get right about the answer (RFC 9112, and what nginx and Envoy do):
 
-- 1xx interim answers are consumed (the final one follows; the gateway answers a client's
-  ``Expect: 100-continue`` itself, see ``streaming.answer_expect_continue``). ``101`` is never
-  asked for (the gateway forwards no ``Upgrade``, and RFC 9110 §7.8 forbids switching to a
-  protocol the request did not name), so one is refused (502).
+- 1xx interim answers are consumed and the final one follows. ``100`` is the gateway's to
+  send (it answers a client's ``Expect: 100-continue`` itself and forwards no ``Expect``, see
+  ``streaming.answer_expect_continue``); ``102``/``103`` are not forwarded either, a
+  deliberate departure from RFC 9110 §15.2: the gateway's clients are old Kinvey SDKs that
+  predate 103 Early Hints, and an interim answer they do not expect could end their request.
+- ``101`` is never asked for (the gateway forwards no ``Upgrade``, and RFC 9110 §7.8 forbids
+  switching to a protocol the request did not name), so one is refused (502).
 - Transfer codings are hop-by-hop: the parser removes ``chunked``; any other coding (``gzip,
   chunked``) would reach the client as coded bytes with no header saying so, so the answer
   is refused, as nginx's proxy module refuses it ("upstream sent unknown

@@ -138,6 +138,7 @@ class UpstreamClient:
         if self._trust_env:
             self._session = egress_session(
                 pool_size=self._pool_size,
+                pool_timeout=self._pool_timeout,
                 connect_timeout=self._connect_timeout,
                 read_timeout=self._read_timeout,
                 keepalive_timeout=self._keepalive_timeout,
