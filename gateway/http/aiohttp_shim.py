@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from aiohttp import web
@@ -136,9 +136,7 @@ class ParsingProtocol(BaseProtocol):
 
     @property
     def parser(self) -> HttpResponseParser | None:
-        parser = self._parser
-        assert parser is None or isinstance(parser, HttpResponseParser)
-        return parser
+        return cast("HttpResponseParser | None", self._parser)  # only ever set above
 
     @property
     def reading_paused(self) -> bool:

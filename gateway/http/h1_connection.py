@@ -62,7 +62,7 @@ class UpstreamConnection(ParsingProtocol):
         "_body",
         "_body_left",
         "_for_head",
-        "_head_tail",
+        "_head_start",
         "_last_read",
         "_read_timeout",
         "_renew_parser",
@@ -88,7 +88,7 @@ class UpstreamConnection(ParsingProtocol):
         self._answer: asyncio.Future[Answer] | None = None
         self._body: StreamReader | None = None  # the body still being received
         self._body_left = -1  # body bytes the answer still announces; -1: chunked or until close
-        self._head_tail = b""  # the last bytes of an unfinished answer head
+        self._head_start: bytes | None = None  # the bytes so far of an unfinished answer head
         self._for_head = False
         self._renew_parser = False
         self._timer: asyncio.TimerHandle | None = None
@@ -108,7 +108,7 @@ class UpstreamConnection(ParsingProtocol):
             self._renew_parser = False
         self.answered = False
         self._body_left = -1
-        self._head_tail = b""
+        self._head_start = None
         answer = self._answer = self._loop.create_future()
         if not body:
             self.transport.write(head)
@@ -162,7 +162,8 @@ class UpstreamConnection(ParsingProtocol):
             self._arm_timer()  # an early answer, before our request body was all sent
         try:
             if self._answer is not None:
-                data = self._feed_heads(parser, data)
+                data = self._take_answer(parser, data)
+                parser = self.parser or parser  # a fresh one if the answer was parsed again
             if self._body_left >= 0 and len(data) > self._body_left:
                 # Bytes after a complete answer: deliver the answer, never reuse the connection.
                 self.should_close = True
@@ -176,25 +177,53 @@ class UpstreamConnection(ParsingProtocol):
         except Exception as exc:  # llhttp refused the bytes: BadStatusLine, LineTooLong, ...
             self.fail(exc)
 
+    def _take_answer(self, parser: ResponseParser, data: bytes) -> bytes:
+        """Parse ``data`` while the answer's head is awaited; returns what is left to feed.
+
+        The common case, the whole answer in the packet that starts it, is fed in one piece;
+        the bytes after the answer's announced length are counted. If the parser refuses the
+        packet (stray bytes after a complete answer) or the head spans packets, the answer's
+        bytes are parsed again with a fresh parser, head by head (``_feed_heads``)."""
+        started = self._head_start
+        if started is not None:
+            self._head_start = None
+            return self._feed_heads(
+                self.new_response_parser(for_head=self._for_head), started + data
+            )
+        try:
+            messages, _, _ = parser.feed_data(data)
+        except Exception:
+            return self._feed_heads(self.new_response_parser(for_head=self._for_head), data)
+        for message, body in messages:
+            self._on_message(message, body)
+        if self._answer is not None:
+            self._head_start = data  # no final head yet: parsed again with the next packet
+        elif self._body_left >= 0:
+            if messages[0][0].code >= 200:  # the head is where the packet starts
+                self._body_left -= len(data) - _head_end(data)
+                if self._body_left < 0:
+                    self.should_close = True  # bytes after a complete answer
+                    self._body_left = 0
+            else:  # after a 1xx: where the final head starts is not known here
+                self._renew_parser = True
+                self._body_left = -1
+        return b""
+
     def _feed_heads(self, parser: ResponseParser, data: bytes) -> bytes:
-        """Feed the parser up to the end of each answer head (1xx ones, then the final one) and
-        return what follows the final head; the parser never sees a body and the bytes after it
-        in one piece, so it cannot mistake stray bytes for part of the answer."""
+        """Feed a fresh ``parser`` the answer's bytes (all of them, from its first) up to the
+        end of each head (1xx ones, then the final one) and return what follows the final
+        head: the parser never sees a body and the bytes after it in one piece, so it cannot
+        mistake stray bytes for part of the answer."""
         while self._answer is not None:
-            seen = self._head_tail + data
-            end = _head_end(seen)
+            end = _head_end(data)
             if end < 0:
-                self._head_tail = seen[-3:]  # the blank line may straddle two packets
-                head, data = data, b""
-            else:
-                self._head_tail = b""
-                cut = end - (len(seen) - len(data))
-                head, data = data[:cut], data[cut:]
-            messages, _, _ = parser.feed_data(head)
+                parser.feed_data(data)  # an incomplete head: refused now if it is garbage
+                self._head_start = data
+                return b""
+            messages, _, _ = parser.feed_data(data[:end])
+            data = data[end:]
             for message, body in messages:
                 self._on_message(message, body)
-            if not data:
-                break
         return data
 
     def connection_lost(self, exc: BaseException | None) -> None:
