@@ -204,9 +204,8 @@ class UpstreamConnection(ParsingProtocol):
                 if self._body_left < 0:
                     self.should_close = True  # bytes after a complete answer
                     self._body_left = 0
-            else:  # after a 1xx: where the final head starts is not known here
-                self._renew_parser = True
-                self._body_left = -1
+            else:  # after a 1xx the final head's start is not known: stray bytes, if any,
+                self._body_left = -1  # make the next answer's parse fail, then it is parsed again
         return b""
 
     def _feed_heads(self, parser: ResponseParser, data: bytes) -> bytes:

@@ -434,3 +434,32 @@ async def test_pool_size_bounds_connections_to_all_upstreams_together(
     finally:
         await client.close()
         await other.stop()
+
+
+async def test_a_head_split_over_packets_then_stray_bytes_still_gives_the_answer(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    async def in_pieces(request: Received) -> bytes:
+        if request.connection > 1:
+            return ok(b"fresh")
+        writer = next(iter(upstream._writers))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")
+        await writer.drain()
+        await asyncio.sleep(0.05)  # a packet of its own
+        return b"ngth: 2\r\n\r\nhiGARBAGE"
+
+    upstream.answer = in_pieces
+    assert (await _call(client, upstream))[1] == b"hi"
+    assert (await _call(client, upstream))[1] == b"fresh"
+    assert upstream.connections == 2  # the first connection was not used again
+
+
+async def test_bytes_after_an_answer_behind_an_interim_one_never_reach_the_next_answer(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    """The start of a message after the answer (valid so far, so the parser keeps it) must not
+    be taken as the start of the next answer on the connection."""
+    answers = iter([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"one") + b"HTTP/1.1 2", ok(b"two")])
+    upstream.answer = lambda _: next(answers)
+    assert (await _call(client, upstream))[1] == b"one"
+    assert (await _call(client, upstream))[1] == b"two"
