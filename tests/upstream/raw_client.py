@@ -56,13 +56,6 @@ class RawClient:
         await self.send(data)
         return await self.answer(method)
 
-    async def closed(self, timeout: float = 5.0) -> bool:
-        """True when the server closes the connection (reads nothing more) within ``timeout``."""
-        try:
-            return await asyncio.wait_for(self.reader.read(1), timeout) == b""
-        except (TimeoutError, ConnectionError):
-            return False
-
     def close(self) -> None:
         self.writer.transport.abort()
 
