@@ -16,10 +16,11 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY gateway ./gateway
-# Installs the pinned-by-pyproject runtime dependencies; `.` is this checkout, not a registry name.
-RUN pip install --no-cache-dir . \
+# Installs the runtime dependencies at the exact versions tested (constraints.txt), so an image
+# rebuilt later ships what CI tested; `.` is this checkout, not a registry name.
+RUN pip install --no-cache-dir -c constraints.txt . \
     && python -m compileall -q /opt/venv
 
 

@@ -19,13 +19,14 @@ DEMO_EMULATOR ?= 127.0.0.1:7007
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-# The gateway's own dependencies only: the demo needs nothing else.
-$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+# The gateway's own dependencies only: the demo needs nothing else. constraints.txt pins
+# every dependency to the versions tested (see its header).
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml $(RUNTIME_STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+$(TEST_STAMP): pyproject.toml constraints.txt $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
 demo: $(RUNTIME_STAMP)

@@ -2,7 +2,8 @@
 
 Two listeners: the proxy (aiohttp's low-level server — no router, every path is ours) and the
 admin app (health, readiness, metrics, dashboard). On SIGTERM the gateway fails ``/readyz`` at
-once, keeps serving for ``shutdown.drain_seconds`` (endpoints take time to stop routing to
+once, answers every request with ``Connection: close`` (see ``http.server``), keeps serving for
+``shutdown.drain_seconds`` (endpoints take time to stop routing to
 the pod), stops accepting, lets in-flight requests finish up to ``shutdown.timeout_seconds``,
 closes the upstream pool and returns 0. A second SIGTERM (or SIGINT) cuts the drain short.
 """
@@ -13,6 +14,7 @@ import asyncio
 import gc
 import logging
 import signal
+import ssl
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +25,7 @@ from gateway.changes import BUNDLE
 from gateway.config_values import split_address
 from gateway.health import add_health_routes
 from gateway.http.server import CappedServer
-from gateway.http.tls import listener_context, upstream_ssl_context
+from gateway.http.tls import listener_context, storage_ssl_context, upstream_ssl_context
 from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.version_header import newest_known_version
 from gateway.observability.access_log import AccessLogger
@@ -62,18 +64,13 @@ class GatewayRuntime:
             if settings["metrics.enabled"]
             else NullMetrics()
         )
-        self.upstream = UpstreamClient(
-            pool_size=settings["upstream.pool_size"],
-            connect_timeout=settings["upstream.connect_timeout_seconds"],
-            read_timeout=settings["upstream.read_timeout_seconds"],
-            keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
-            ssl_context=upstream_ssl_context(settings),
-            trust_env=settings["upstream.use_env_proxy"],
-            on_connection_opened=self.metrics.connection_opened,
-            on_connection_reused=self.metrics.connection_reused,
-        )
+        self.upstream = _client(settings, "upstream", upstream_ssl_context(settings), self.metrics)
+        # File storage is not the upstream: its own trust, timeouts and pool (see tls.py).
+        self.storage = _client(settings, "storage", storage_ssl_context(settings), NullMetrics())
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
-        services, local_handlers = build_services(settings, self.metrics, self.upstream)
+        services, local_handlers = build_services(
+            settings, self.metrics, self.upstream, self.storage
+        )
         self.gateway = Gateway(
             settings,
             BUNDLE,
@@ -89,6 +86,7 @@ class GatewayRuntime:
         self.ready = [False]
         self.proxy_address: tuple[str, int] | None = None
         self.admin_address: tuple[str, int] | None = None
+        self._proxy_server: CappedServer | None = None
         self._proxy_runner: web.ServerRunner | None = None
         self._admin_runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
@@ -109,6 +107,7 @@ class GatewayRuntime:
 
     async def start(self) -> None:
         await self.upstream.start()
+        await self.storage.start()
         limit = self.settings["limits.max_header_bytes"]
         server = CappedServer(
             self.gateway.handle,
@@ -119,6 +118,7 @@ class GatewayRuntime:
             keepalive_timeout=self.settings["limits.client_idle_timeout_seconds"],
             access_log=None,
         )
+        self._proxy_server = server
         self._proxy_runner = web.ServerRunner(
             server,
             handle_signals=False,
@@ -150,6 +150,8 @@ class GatewayRuntime:
         if self._stop.is_set():
             self._drain_cut.set()
         self.ready[0] = False
+        if self._proxy_server is not None:
+            self._proxy_server.draining = True  # every answer from now on says Connection: close
         self._stop.set()
 
     async def wait_and_drain(self) -> None:
@@ -175,6 +177,7 @@ class GatewayRuntime:
         if self.shadow is not None:
             await self.shadow.close()
         await self.upstream.close()
+        await self.storage.close()
         if self.listener_tls:
             await self.listener_tls.stop()
         self.gateway.access_log.close()  # flush the last lines
@@ -213,6 +216,24 @@ def _tls_verify(settings: Settings) -> bool | None:
     if not any(url and url.startswith("https://") for url in urls):
         return None
     return not settings["upstream.tls.dangerously_disable_verification"]
+
+
+def _client(
+    settings: Settings, section: str, ssl_context: ssl.SSLContext, metrics: Any
+) -> UpstreamClient:
+    """The pooled client for ``section`` ("upstream" or "storage") of the settings; its
+    connections are counted in ``metrics``."""
+    return UpstreamClient(
+        pool_size=settings[f"{section}.pool_size"],
+        pool_timeout=settings["upstream.pool_timeout_seconds"],
+        connect_timeout=settings[f"{section}.connect_timeout_seconds"],
+        read_timeout=settings[f"{section}.read_timeout_seconds"],
+        keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
+        ssl_context=ssl_context,
+        trust_env=settings["upstream.use_env_proxy"],
+        on_connection_opened=metrics.connection_opened,
+        on_connection_reused=metrics.connection_reused,
+    )
 
 
 def _bound_address(runner: web.BaseRunner) -> tuple[str, int]:

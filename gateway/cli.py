@@ -131,6 +131,9 @@ def _fmt(address: tuple[str, int]) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # First of all: an aiohttp this gateway was not tested with stops it here, with one line.
+    from gateway.http import aiohttp_shim  # noqa: F401
+
     settings = settings_from_args(args)
     require_upstream(settings)
     _configure_logging(settings)

@@ -96,6 +96,7 @@ def check_files(values: Mapping[str, Any], sources: Mapping[str, str], load: Con
         "upstream.tls.ca_file",
         "upstream.tls.client_cert_file",
         "upstream.tls.client_key_file",
+        "storage.tls.ca_file",
     ):
         load.present(values[path], name(path))
     ca_dir = values["upstream.tls.ca_dir"]

@@ -89,6 +89,12 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("upstream.pool_size", as_int(1, 100_000), 100, "max upstream connections (total)"),
     Field(
+        "upstream.pool_timeout_seconds",
+        as_positive_float,
+        5.0,
+        "longest wait for a free pooled connection (then 503)",
+    ),
+    Field(
         "upstream.keepalive_timeout_seconds",
         as_positive_float,
         15.0,
@@ -105,6 +111,17 @@ FIELDS: tuple[Field, ...] = (
         as_bool,
         False,
         "DANGEROUS: do not verify the upstream certificate",
+    ),
+    Field(
+        "storage.connect_timeout_seconds", as_positive_float, 5.0, "file storage connect timeout"
+    ),
+    Field("storage.read_timeout_seconds", as_positive_float, 60.0, "file storage read timeout"),
+    Field("storage.pool_size", as_int(1, 100_000), 20, "max file storage connections (total)"),
+    Field(
+        "storage.tls.ca_file",
+        as_optional_path,
+        None,
+        "extra CA bundle for file storage (system trust store otherwise)",
     ),
     Field("tls.cert_file", as_optional_path, None, "listener certificate (PEM); enables HTTPS"),
     Field("tls.key_file", as_optional_path, None, "listener private key (PEM)"),

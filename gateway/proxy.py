@@ -31,6 +31,7 @@ from gateway.http.streaming import (
     ClientTooSlow,
     RelayAborted,
     Tee,
+    answer_expect_continue,
     client_body,
     relay,
     write_buffered,
@@ -106,6 +107,8 @@ class Gateway:
         self.metrics.request_started()
         status = 500
         sent = 0
+        if "Expect" in request.headers:
+            answer_expect_continue(request)
         try:
             response, sent = await self._dispatch(request, exchange)
             status = response.status

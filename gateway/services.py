@@ -27,9 +27,13 @@ LocalHandler = Callable[[web.BaseRequest, Any], Awaitable[web.StreamResponse]]
 
 
 def build_services(
-    settings: Settings, metrics: Any, upstream: UpstreamClient | None = None
+    settings: Settings,
+    metrics: Any,
+    upstream: UpstreamClient | None = None,
+    storage: UpstreamClient | None = None,
 ) -> tuple[Services, dict[str, LocalHandler]]:
-    """``upstream`` (the gateway's pooled client) enables the gateway-served routes."""
+    """``upstream`` (the gateway's pooled client) enables the gateway-served routes;
+    ``storage`` (the file storage client, default: ``upstream``) reaches file storage."""
     services = Services()
     local_handlers: dict[str, LocalHandler] = {}
     services.register(
@@ -46,8 +50,11 @@ def build_services(
     services.register(signer)
     services.register(AuthExchanges(metrics.auth_exchange))
     if upstream is not None:
-        services.register(StorageCheck(StorageProbe(upstream).missing))
+        storage = storage or upstream
+        probe = StorageProbe(storage, metrics.storage_finished)
+        services.register(probe)
+        services.register(StorageCheck(probe.missing))
         local_handlers["gateway.file"] = GatewayFiles(
-            settings, metrics, services, upstream, signer, BUNDLE
+            settings, metrics, services, upstream, signer, BUNDLE, storage
         )
     return services, local_handlers

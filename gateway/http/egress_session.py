@@ -23,6 +23,7 @@ _SKIP_AUTO_HEADERS = ("Accept-Encoding", "User-Agent", "Content-Type")
 def egress_session(
     *,
     pool_size: int,
+    pool_timeout: float,
     connect_timeout: float,
     read_timeout: float,
     keepalive_timeout: float,
@@ -47,7 +48,10 @@ def egress_session(
         ssl=ssl_context,
     )
     timeout = aiohttp.ClientTimeout(
-        total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
+        total=None,
+        connect=pool_timeout + connect_timeout,  # aiohttp counts the wait for the pool in it
+        sock_connect=connect_timeout,
+        sock_read=read_timeout,
     )
     return aiohttp.ClientSession(
         connector=connector,

@@ -2,6 +2,9 @@
 
 - ``PUT`` with an upload ticket: the client's bytes are streamed (never buffered) to the
   storage upload URL with the headers it requires added; the storage's answer is relayed.
+  Storage is not the upstream: the upload goes through the storage client (system trust
+  store, no upstream client certificate, ``storage.*`` timeouts) and is counted as
+  ``kgw_storage_requests_total{kind="upload"}``.
 - ``DELETE`` with a removal ticket: the file is deleted with the Files API
   (``DELETE /blob/:appKey/:name``) as a v3 client would, through every version change from v3
   to the upstream's pin, authorized with the app key and app secret from the gateway's config
@@ -67,11 +70,13 @@ class GatewayFiles:
         upstream: UpstreamClient,
         signer: UrlSigner,
         bundle: VersionBundle,
+        storage: UpstreamClient | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.services = services
         self.upstream = upstream
+        self.storage = storage or upstream
         self.signer = signer
         self.bundle = bundle
         self.max_body = int(settings["limits.max_buffered_body_bytes"])
@@ -106,14 +111,19 @@ class GatewayFiles:
                 headers.add(name, value)
         headers.update(ticket.required_headers)
         body = request.content if request.body_exists else None
-        opened = await self._open(
-            exchange,
-            str(storage.origin()),
-            "PUT",
-            storage.raw_path_qs,
-            headers,
-            body,
-        )
+        started = time.monotonic()
+        try:
+            opened: UpstreamResponse | KinveyError = await self.storage.send(
+                str(storage.origin()), "PUT", storage.raw_path_qs, headers, body
+            )
+        except UpstreamError as exc:
+            exchange.outcome = exc.outcome
+            opened = KinveyError("KinveyInternalErrorRetry", status=exc.status, debug=exc.debug)
+        else:
+            exchange.opened.append(opened)
+            exchange.upstream_status = opened.status
+        exchange.upstream_duration = time.monotonic() - started
+        self.metrics.storage_finished("upload", exchange.outcome)
         if isinstance(opened, KinveyError):
             return await self._error(request, exchange, opened, ticket.client_version)
         answer_headers = header_rules.client_response_headers(opened.headers)

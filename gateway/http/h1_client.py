@@ -12,6 +12,19 @@ Fail closed on framing: a request whose body is not exactly as long as the ``Con
 it announces is never sent (buffered body), or is cut off at the announced length and its
 connection dropped (streamed body), with ``RequestFramingError``. Bytes past the announced
 length would be read by the upstream as the start of another request.
+
+The connection goes back to the pool as soon as the answer has been received (body included)
+and the request sent, not when the caller calls ``release``: the side calls of one client
+request (a login after a signup, a multi-insert fan-out) never hold connections they are done
+with while the next one waits for the pool.
+
+Retries follow nginx's ``proxy_next_upstream error`` and Go net/http's
+``Transport.roundTrip`` (``shouldRetryRequest``): a request is sent again, once, on a fresh
+connection only when it failed on a reused keep-alive connection before any byte of the
+answer arrived (the upstream closed it while it sat idle: the request was not processed),
+and only if it is idempotent (RFC 9110 §9.2.2: GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and
+its body, if any, is buffered so it can be sent again. nginx retries non-idempotent requests
+only with ``non_idempotent``; Go only when the request was provably not written.
 """
 
 from __future__ import annotations
@@ -20,14 +33,14 @@ import asyncio
 from collections.abc import AsyncIterable
 
 import aiohttp
-from aiohttp.http_parser import RawResponseMessage
-from aiohttp.http_writer import _serialize_headers
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway.http.aiohttp_shim import RawResponseMessage, serialize_head
 from gateway.http.h1_connection import UpstreamConnection
 from gateway.http.h1_pool import ConnectionPool, Origin, parse_origin
 
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _ORIGIN_CACHE_LIMIT = 256
 _LAST_CHUNK = b"0\r\n\r\n"
 
@@ -66,20 +79,43 @@ class H1Response:
         self.content = content
         self._pool, self._conn, self._writer = pool, conn, writer
         self._released = False
+        if conn.exchange_done and (writer is None or writer.done()):
+            self._give_back()  # the whole answer came with its head: the common case
+        else:
+            content.on_eof(self._on_answer_read)
+            if writer is not None:
+                writer.add_done_callback(self._on_request_sent)
 
     def release(self) -> None:
-        """Hand the connection back: kept alive if the exchange ended cleanly, else closed."""
+        """Hand the connection back if the answer has not been read to its end yet: kept alive
+        if the exchange ended cleanly, else closed. The body already received stays readable."""
+        if self._released:
+            return
+        writer = self._writer
+        if writer is not None and not writer.done():
+            writer.cancel()
+            self._released = True
+            self._pool.release(self._conn, reusable=False)
+            return
+        self._give_back()
+
+    def _on_answer_read(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._give_back()
+
+    def _on_request_sent(self, _: asyncio.Task[None]) -> None:
+        if self._conn.exchange_done:
+            self._give_back()
+
+    def _give_back(self) -> None:
         if self._released:
             return
         self._released = True
         writer = self._writer
-        body_sent = writer is None or writer.done()
-        if not body_sent:
-            assert writer is not None
-            writer.cancel()
+        sent = writer is None or (not writer.cancelled() and writer.exception() is None)
         content = self.content
-        clean = body_sent and content.is_eof() and content.exception() is None
-        self._pool.release(self._conn, clean)
+        clean = sent and content.is_eof() and content.exception() is None
+        self._pool.release(self._conn, clean and self._conn.exchange_done)
 
 
 def request_head(
@@ -103,7 +139,7 @@ def request_head(
     elif "Content-Length" not in headers and "chunked" not in headers.get("Transfer-Encoding", ""):
         headers["Transfer-Encoding"] = "chunked"
     target = target.partition("#")[0] or "/"  # a fragment is never sent
-    return _serialize_headers(f"{method} {target} HTTP/1.1", headers)
+    return serialize_head(f"{method} {target} HTTP/1.1", headers)
 
 
 class H1Client:
@@ -121,8 +157,9 @@ class H1Client:
         *,
         retry_stale: bool,
     ) -> H1Response:
-        """Send a request and await the answer's head. With ``retry_stale``, a kept-alive
-        connection that turns out dead before answering is replaced by a new one, once."""
+        """Send a request and await the answer's head. With ``retry_stale`` (an idempotent
+        request with a body that can be sent again), a kept-alive connection that fails before
+        any byte of the answer arrived is replaced by a new one, once."""
         origin = self._origin(base_url)
         head = request_head(method, target, headers, origin.host_header, body)
         fresh = False
@@ -131,7 +168,7 @@ class H1Client:
             try:
                 return await self._exchange(conn, method, head, headers, body)
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                if not (retry_stale and reused and not fresh):
+                if not (retry_stale and reused and not fresh) or conn.answered:
                     raise
                 fresh = True
 

@@ -1,63 +1,96 @@
 """One keep-alive HTTP/1.1 connection to the upstream, parsed by aiohttp's C parser.
 
-The request head (and a buffered body) go out in one write; the answer is parsed by
-``aiohttp._http_parser.HttpResponseParser`` (llhttp), the parser aiohttp's own client uses, and
-its body is handed on as the ``aiohttp.StreamReader`` that parser fills, with the same flow
-control (a full reader pauses the socket). Errors are aiohttp's client exceptions, so callers
-see what ``ClientSession`` raised: ``ServerDisconnectedError`` / ``ClientOSError`` when the
-connection dies before an answer, ``SocketTimeoutError`` when the upstream goes quiet for
-``read_timeout``, ``ClientPayloadError`` for a broken body, ``HttpProcessingError`` for garbage.
+The request head (and a buffered body) go out in one write; the answer is parsed by aiohttp's
+llhttp response parser (through ``aiohttp_shim``) and its body is handed on as the
+``StreamReader`` that parser fills, with the same flow control (a full reader pauses the
+socket). Errors are aiohttp's client exceptions, so callers see what ``ClientSession`` raised:
+``ServerDisconnectedError`` / ``ClientOSError`` when the connection dies before an answer,
+``SocketTimeoutError`` when the upstream goes quiet for ``read_timeout``,
+``ClientPayloadError`` for a broken body, ``HttpProcessingError`` for garbage.
+
+What a proxy must get right about the answer (RFC 9112, and what nginx and Envoy do):
+
+- 1xx interim answers are consumed and the final one follows. ``100`` is the gateway's to
+  send (it answers a client's ``Expect: 100-continue`` itself and forwards no ``Expect``, see
+  ``streaming.answer_expect_continue``); ``102``/``103`` are not forwarded either, a
+  deliberate departure from RFC 9110 §15.2: the gateway's clients are old Kinvey SDKs that
+  predate 103 Early Hints, and an interim answer they do not expect could end their request.
+- ``101`` is never asked for (the gateway forwards no ``Upgrade``, and RFC 9110 §7.8 forbids
+  switching to a protocol the request did not name), so one is refused (502).
+- Transfer codings are hop-by-hop: the parser removes ``chunked``; any other coding (``gzip,
+  chunked``) would reach the client as coded bytes with no header saying so, so the answer
+  is refused, as nginx's proxy module refuses it ("upstream sent unknown
+  Transfer-Encoding": an invalid header, 502).
+- The parser gets an answer head on its own, then at most the body length announced, so
+  bytes after a complete answer (a buggy upstream) cannot spoil it: the answer is delivered
+  and the connection is dropped.
+- Trailer fields are never headers of the next answer: aiohttp's parser keeps the last
+  trailer field pending into its next message, so a connection whose answer was chunked
+  gets a fresh parser for the next one.
 
 The read timeout is a lazy timer: data only records the time, and a timer that fires early
 re-arms itself for the remaining time; one that fires while nothing is owed does nothing. So
-a busy connection creates about one timer per ``read_timeout``, not one (or one per packet)
-per request.
+a busy connection creates about one timer per ``read_timeout``, not one per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import Any
 
 import aiohttp
-from aiohttp.base_protocol import BaseProtocol
-from aiohttp.http_parser import HttpResponseParser, RawResponseMessage
-from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 
-_READ_LIMIT = 2**16  # bytes a body reader buffers before pausing the socket (aiohttp's default)
+from gateway.http.aiohttp_shim import (
+    EMPTY_PAYLOAD,
+    HttpProcessingError,
+    ParsingProtocol,
+    RawResponseMessage,
+    ResponseParser,
+    StreamReader,
+)
+
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 Answer = tuple[RawResponseMessage, StreamReader]
 
 
-class UpstreamConnection(BaseProtocol):
+class UpstreamConnection(ParsingProtocol):
     """Protocol for one upstream connection; one exchange at a time (no pipelining)."""
 
     __slots__ = (
         "_answer",
         "_body",
+        "_body_left",
         "_for_head",
+        "_head_start",
         "_last_read",
         "_read_timeout",
+        "_renew_parser",
         "_timer",
         "_waiting",
+        "answered",
         "closed",
         "idle_since",
         "key",
         "should_close",
     )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, key: Any, read_timeout: float) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, key: tuple[str, int, bool], read_timeout: float
+    ) -> None:
         super().__init__(loop)
         self.key = key
         self.closed = False
         self.should_close = False  # the upstream said so, or something went wrong
+        self.answered = False  # a byte of the current exchange's answer has arrived
         self.idle_since = 0.0
         self._read_timeout = read_timeout
         self._answer: asyncio.Future[Answer] | None = None
         self._body: StreamReader | None = None  # the body still being received
+        self._body_left = -1  # body bytes the answer still announces; -1: chunked or until close
+        self._head_start: bytes | None = None  # the bytes so far of an unfinished answer head
         self._for_head = False
+        self._renew_parser = False
         self._timer: asyncio.TimerHandle | None = None
         self._waiting = False  # the upstream owes us bytes: its silence counts
         self._last_read = 0.0
@@ -69,18 +102,13 @@ class UpstreamConnection(BaseProtocol):
     ) -> asyncio.Future[Answer]:
         """Write the request (head and buffered body); the future resolves with the answer."""
         assert self.transport is not None and self._answer is None and self._body is None
-        if self._parser is None or is_head != self._for_head:
-            # A HEAD answer announces a body it does not carry: its parser must know that.
-            self._parser = HttpResponseParser(
-                self,
-                self._loop,
-                _READ_LIMIT,
-                payload_exception=aiohttp.ClientPayloadError,
-                response_with_body=not is_head,
-                read_until_eof=True,
-                auto_decompress=False,
-            )
+        if self.parser is None or is_head != self._for_head or self._renew_parser:
+            self.new_response_parser(for_head=is_head)
             self._for_head = is_head
+            self._renew_parser = False
+        self.answered = False
+        self._body_left = -1
+        self._head_start = None
         answer = self._answer = self._loop.create_future()
         if not body:
             self.transport.write(head)
@@ -94,9 +122,6 @@ class UpstreamConnection(BaseProtocol):
         """The whole request is out: from now on the upstream has ``read_timeout`` to answer."""
         if self._answer is not None or self._body is not None:
             self._arm_timer()
-
-    async def drain(self) -> None:
-        await self._drain_helper()
 
     def fail(self, exc: BaseException) -> None:
         """End the exchange with ``exc`` (raised to whoever waits) and drop the connection."""
@@ -117,32 +142,97 @@ class UpstreamConnection(BaseProtocol):
     def reusable(self) -> bool:
         return not (self.closed or self.should_close or self._answer or self._body)
 
+    @property
+    def exchange_done(self) -> bool:
+        """The answer, body included, has been received (or the exchange failed)."""
+        return self._answer is None and self._body is None
+
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        parser = self._parser
+        parser = self.parser
         if parser is None or (self._answer is None and self._body is None):
-            self.fail(aiohttp.ClientOSError("the upstream sent bytes nobody asked for"))
+            if data:
+                self.fail(aiohttp.ClientOSError("the upstream sent bytes nobody asked for"))
             return
+        self.answered = True
         if self._waiting:
             self._last_read = self._loop.time()
-        elif data and not self._reading_paused:
+        elif data and not self.reading_paused:
             self._arm_timer()  # an early answer, before our request body was all sent
         try:
-            messages, _, _ = parser.feed_data(data)
+            if self._answer is not None:
+                data = self._take_answer(parser, data)
+                parser = self.parser or parser  # a fresh one if the answer was parsed again
+            if self._body_left >= 0 and len(data) > self._body_left:
+                # Bytes after a complete answer: deliver the answer, never reuse the connection.
+                self.should_close = True
+                data = data[: self._body_left]
+            if data:
+                if self._body_left > 0:
+                    self._body_left -= len(data)
+                messages, _, _ = parser.feed_data(data)
+                for message, body in messages:
+                    self._on_message(message, body)
         except Exception as exc:  # llhttp refused the bytes: BadStatusLine, LineTooLong, ...
             self.fail(exc)
-            return
+
+    def _take_answer(self, parser: ResponseParser, data: bytes) -> bytes:
+        """Parse ``data`` while the answer's head is awaited; returns what is left to feed.
+
+        The common case, the whole answer in the packet that starts it, is fed in one piece;
+        the bytes after the answer's announced length are counted. If the parser refuses the
+        packet (stray bytes after a complete answer) or the head spans packets, the answer's
+        bytes are parsed again with a fresh parser, head by head (``_feed_heads``)."""
+        started = self._head_start
+        if started is not None:
+            self._head_start = None
+            return self._feed_heads(
+                self.new_response_parser(for_head=self._for_head), started + data
+            )
+        try:
+            messages, _, _ = parser.feed_data(data)
+        except Exception:
+            return self._feed_heads(self.new_response_parser(for_head=self._for_head), data)
         for message, body in messages:
             self._on_message(message, body)
+        if self._answer is not None:
+            self._head_start = data  # no final head yet: parsed again with the next packet
+        elif self._body_left >= 0:
+            if messages[0][0].code >= 200:  # the head is where the packet starts
+                self._body_left -= len(data) - _head_end(data)
+                if self._body_left < 0:
+                    self.should_close = True  # bytes after a complete answer
+                    self._body_left = 0
+            else:  # after a 1xx the final head's start is not known: stray bytes, if any,
+                self._body_left = -1  # make the next answer's parse fail, then it is parsed again
+        return b""
+
+    def _feed_heads(self, parser: ResponseParser, data: bytes) -> bytes:
+        """Feed a fresh ``parser`` the answer's bytes (all of them, from its first) up to the
+        end of each head (1xx ones, then the final one) and return what follows the final
+        head: the parser never sees a body and the bytes after it in one piece, so it cannot
+        mistake stray bytes for part of the answer."""
+        while self._answer is not None:
+            end = _head_end(data)
+            if end < 0:
+                parser.feed_data(data)  # an incomplete head: refused now if it is garbage
+                self._head_start = data
+                return b""
+            messages, _, _ = parser.feed_data(data[:end])
+            data = data[end:]
+            for message, body in messages:
+                self._on_message(message, body)
+        return data
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = self.should_close = True
         self._cancel_timer()
         body, self._body = self._body, None
-        if body is not None and self._parser is not None:
+        parser = self.parser
+        if body is not None and parser is not None:
             try:
-                self._parser.feed_eof()  # ends a read-until-close body; raises for a short one
+                parser.feed_eof()  # ends a read-until-close body; raises for a short one
             except Exception as short:
                 body.set_exception(aiohttp.ClientPayloadError(f"the body is incomplete: {short!r}"))
         answer, self._answer = self._answer, None
@@ -161,7 +251,7 @@ class UpstreamConnection(BaseProtocol):
 
     def resume_reading(self, resume_parser: bool = True) -> None:
         # A body reader calls this after every read; only a real pause has anything to undo.
-        if self._reading_paused:
+        if self.reading_paused:
             super().resume_reading(resume_parser)
             if self._body is not None:
                 self._arm_timer()
@@ -176,8 +266,23 @@ class UpstreamConnection(BaseProtocol):
         if answer is None or answer.done():
             self.should_close = True  # an answer nobody asked for: never reuse this connection
             return
-        if message.should_close or code == 101:
+        if code == 101:
+            self._answer = answer
+            raise HttpProcessingError(message="the upstream switched protocols unasked (101)")
+        if message.chunked:
+            self._renew_parser = True  # its trailers must not reach the next answer
+            if _codings(message) != "chunked":
+                self._answer = answer
+                raise HttpProcessingError(message="the upstream used an unknown transfer coding")
+        elif "Transfer-Encoding" in message.headers:
+            self._answer = answer
+            raise HttpProcessingError(message="the upstream used an unknown transfer coding")
+        if message.should_close:
             self.should_close = True
+        if code in _NO_BODY_STATUSES or self._for_head:
+            self._body_left = 0
+        elif not message.chunked and (length := message.headers.get("Content-Length")):
+            self._body_left = int(length)  # llhttp has checked it is a number
         if code in _NO_BODY_STATUSES or body is EMPTY_PAYLOAD or body.is_eof():
             self._stop_timer()
         else:
@@ -213,3 +318,18 @@ class UpstreamConnection(BaseProtocol):
             self._timer = self._loop.call_at(deadline, self._on_timer)
             return
         self.fail(aiohttp.SocketTimeoutError("the upstream stopped sending"))
+
+
+def _head_end(data: bytes) -> int:
+    """Where the first answer head in ``data`` ends (after its blank line), or -1. llhttp
+    accepts bare LF line ends from an upstream (lenient mode), so a blank line is either."""
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n", 0, len(data) if crlf < 0 else crlf)
+    if lf >= 0:
+        return lf + 2
+    return crlf + 4 if crlf >= 0 else -1
+
+
+def _codings(message: RawResponseMessage) -> str:
+    """The transfer codings named, lower case, without spaces: ``chunked`` or ``gzip,chunked``."""
+    return ",".join(message.headers.getall("Transfer-Encoding", ())).replace(" ", "").lower()

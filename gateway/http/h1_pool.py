@@ -1,9 +1,13 @@
-"""Keep-alive upstream connections, per origin, bounded in total.
+"""Keep-alive upstream connections, per origin, bounded in total across all origins.
 
 Idle connections are reused newest first (warm, least likely to have been closed by the
 upstream) and closed after ``keepalive_timeout`` idle seconds. At most ``limit`` connections
-are in use at once; a request beyond that waits for one to come back, and the wait counts
-against ``connect_timeout`` (as with aiohttp's connector).
+are open at once, idle ones included, whatever upstream they go to (per-app upstreams share
+the bound): a request that needs a new connection while the pool is full closes an idle
+connection to another origin, or else waits for one to come back, at most ``pool_timeout``
+seconds (its own timeout, like Envoy's pending-request queue; then ``PoolTimeout``, a 503).
+``connect_timeout`` bounds only the TCP and TLS handshake; names and addresses are handled
+by ``dialer`` (cached DNS answers, happy eyeballs).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
+from gateway.http.dialer import Dialer
 from gateway.http.h1_connection import UpstreamConnection
 
 OriginKey = tuple[str, int, bool]
@@ -45,11 +50,16 @@ class UpstreamConnectError(aiohttp.ClientConnectionError):
     """No TCP connection to the upstream: refused, unreachable, name not resolved."""
 
 
+class PoolTimeout(aiohttp.ClientConnectionError):
+    """No pooled connection came free within the pool timeout."""
+
+
 class ConnectionPool:
     def __init__(
         self,
         *,
         limit: int,
+        pool_timeout: float,
         connect_timeout: float,
         read_timeout: float,
         keepalive_timeout: float,
@@ -58,6 +68,7 @@ class ConnectionPool:
         on_reused: Callable[[], None],
     ) -> None:
         self._limit = limit
+        self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._keepalive = keepalive_timeout
@@ -69,7 +80,9 @@ class ConnectionPool:
         self._sweep_handle: asyncio.TimerHandle | None = None
         self._closed = False
         self._loop = asyncio.get_running_loop()  # kept: each lookup costs a getpid() call
-        self.in_use = 0  # handed out and not yet released (or being connected)
+        self._dialer = Dialer(self._loop)
+        self.in_use = 0  # handed out and not yet released
+        self._connecting = 0
 
     async def acquire(
         self, origin: Origin, *, fresh: bool = False
@@ -77,20 +90,51 @@ class ConnectionPool:
         """A connection to ``origin`` and whether it was reused; ``fresh`` forces a new one."""
         if not fresh and (idle := self._take_idle(origin.key)) is not None:
             return idle, True
+        if not self._has_room():
+            try:
+                async with asyncio.timeout(self._pool_timeout):
+                    while True:
+                        await self._wait_for_release()
+                        # A connection to our origin came back: reuse it rather than close it.
+                        if not fresh and (idle := self._take_idle(origin.key)) is not None:
+                            return idle, True
+                        if self._has_room():
+                            break
+            except TimeoutError:
+                raise PoolTimeout(
+                    f"no upstream connection came free within {self._pool_timeout:g} s "
+                    f"(upstream.pool_size {self._limit})"
+                ) from None
+        self._connecting += 1
         try:
             async with asyncio.timeout(self._connect_timeout):
-                while self.in_use >= self._limit:
-                    await self._wait_for_release()
-                    if not fresh and (idle := self._take_idle(origin.key)) is not None:
-                        return idle, True
-                self.in_use += 1
-                try:
-                    return await self._connect(origin), False
-                except BaseException:
-                    self._give_back_slot()
-                    raise
-        except TimeoutError:
-            raise aiohttp.ConnectionTimeoutError("timed out connecting to the upstream") from None
+                conn = await self._connect(origin)
+        except BaseException as exc:
+            self._connecting -= 1
+            if self._waiters:
+                self._wake_one()  # the connect failed: its place is free again
+            if isinstance(exc, TimeoutError):
+                raise aiohttp.ConnectionTimeoutError(
+                    "timed out connecting to the upstream"
+                ) from None
+            raise
+        self._connecting -= 1
+        self.in_use += 1
+        return conn, False
+
+    def _has_room(self) -> bool:
+        """Room for one more connection, after closing an idle one to another origin if need be."""
+        if len(self._open) + self._connecting < self._limit:
+            return True
+        oldest: UpstreamConnection | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
+                oldest = idle[0]
+        if oldest is None:
+            return False
+        self._idle[oldest.key].remove(oldest)
+        self._drop(oldest, wake=False)  # its place is ours
+        return True
 
     def release(self, conn: UpstreamConnection, reusable: bool) -> None:
         if reusable and conn.reusable and not self._closed:
@@ -100,7 +144,9 @@ class ConnectionPool:
                 self._schedule_sweep()
         else:
             self._drop(conn)
-        self._give_back_slot()
+        self.in_use -= 1
+        if self._waiters and reusable:
+            self._wake_one()  # an idle connection to take (or to close for another origin)
 
     async def close(self) -> None:
         self._closed = True
@@ -139,10 +185,10 @@ class ConnectionPool:
         loop = self._loop
         tls = self._ssl if origin.tls else None
         try:
+            sock = await self._dialer.connect(origin.host, origin.port)
             _, conn = await loop.create_connection(
                 lambda: UpstreamConnection(loop, origin.key, self._read_timeout),
-                origin.host,
-                origin.port,
+                sock=sock,
                 ssl=tls,
                 server_hostname=origin.host if tls else None,
             )
@@ -164,11 +210,6 @@ class ConnectionPool:
                 self._wake_one()  # we were woken but leave (timeout): pass the turn on
             raise
 
-    def _give_back_slot(self) -> None:
-        self.in_use -= 1
-        if self._waiters:
-            self._wake_one()
-
     def _wake_one(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -176,8 +217,11 @@ class ConnectionPool:
                 waiter.set_result(None)
                 return
 
-    def _drop(self, conn: UpstreamConnection) -> None:
-        self._open.discard(conn)
+    def _drop(self, conn: UpstreamConnection, *, wake: bool = True) -> None:
+        if conn in self._open:
+            self._open.remove(conn)
+            if wake and self._waiters:
+                self._wake_one()  # its place in the bound is free
         if conn.transport is not None:
             conn.transport.abort()
 

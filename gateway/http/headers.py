@@ -22,8 +22,9 @@ HOP_BY_HOP = frozenset(
         "Upgrade",
     )
 )
-# Never forwarded upstream: the gateway sets these itself.
-_REQUEST_DROP = HOP_BY_HOP | {istr("Host"), istr("X-Kinvey-API-Version")}
+# Never forwarded upstream: the gateway sets these itself, or (Expect: 100-continue) answers
+# them itself, as nginx and Envoy do (see streaming.answer_expect_continue).
+_REQUEST_DROP = HOP_BY_HOP | {istr("Host"), istr("X-Kinvey-API-Version"), istr("Expect")}
 _RESPONSE_DROP = HOP_BY_HOP | {istr("X-Kinvey-API-Version")}
 
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]

@@ -8,6 +8,9 @@
   bytes, which an upstream could then read as a second request). Pass-through forwards the
   bytes as sent, as nginx and Envoy do; a body a version change reads is decoded once, by the
   gateway, bounded (``gateway.kinvey.codings``).
+- Draining (after SIGTERM): every answer says ``Connection: close`` and its connection is
+  closed after it, so keep-alive clients open a new connection (to a replica that is not
+  stopping) instead of sending their next request into a connection that is about to close.
 - Requests aiohttp's parser rejects (bad framing, huge or invalid headers, NUL bytes, smuggling
   attempts) are answered in Kinvey's error shape, logged without a traceback (the client's
   fault, not ours), and the connection is closed.
@@ -20,8 +23,13 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
+from gateway.http.aiohttp_shim import (
+    RequestHandler,
+    closing_request_factory,
+    handler_for,
+    open_server_connections,
+)
 from gateway.kinvey.errors import KinveyError
 
 log = logging.getLogger("gateway.server")
@@ -66,13 +74,18 @@ class CappedServer(web.Server):
         super().__init__(*args, auto_decompress=False, **kwargs)
         self.max_connections = max_connections
         self.refused_connections = 0
+        self.draining = False
+        self.request_factory = closing_request_factory(self, self._is_draining)
+
+    def _is_draining(self) -> bool:
+        return self.draining
 
     def __call__(self) -> RequestHandler:
-        return KinveyRequestHandler(self, loop=self._loop, **self._kwargs)
+        return handler_for(self, KinveyRequestHandler)
 
     def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         super().connection_made(handler, transport)
-        if len(self._connections) > self.max_connections:
+        if open_server_connections(self) > self.max_connections:
             self.refused_connections += 1
             if self.refused_connections == 1 or self.refused_connections % 1000 == 0:
                 log.warning(

@@ -1,6 +1,7 @@
 """Write an answer to the client: relay an upstream body without buffering, or a built one.
 
-A relayed body keeps its bytes and framing (Content-Length, Content-Encoding) exactly. If the
+A relayed body keeps its bytes and framing (Content-Length, Content-Encoding) exactly, except
+that a 204 carries no Content-Length (a 304 keeps the upstream's, and gets none otherwise). If the
 upstream fails after our status line is out, the client connection is aborted rather than
 finished, so the client sees a broken response instead of a short "complete" one.
 """
@@ -16,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from gateway.http.aiohttp_shim import HttpVersion11
 from gateway.http.whole_answer import GATEWAY_SERVER, WRITE_BUFFER_HIGH, answer_whole
 
 if TYPE_CHECKING:
@@ -105,6 +107,8 @@ async def relay(
     With ``tee``, the bytes sent are also copied there (bounded), exactly as the client got them.
     """
     content = upstream.content
+    if status == 204 or status < 200:
+        headers.popall("Content-Length", None)  # RFC 9110 §8.6: never on 1xx or 204
     if "Content-Length" in headers and content.is_eof() and content.exception() is None:
         # The whole body came with the head (the common small answer). Profile: streaming it
         # cost a write for the head, another for the body, and the streaming machinery.
@@ -154,26 +158,46 @@ def _abort(request: web.BaseRequest) -> None:
 async def write_buffered(
     request: web.BaseRequest, status: int, headers: CIMultiDict[str], body: bytes
 ) -> web.StreamResponse:
-    """A complete answer built by the gateway, framed by its length."""
+    """A complete answer built by the gateway, framed by its length. 1xx/204/304 carry no body
+    and no length; a HEAD answer gets the status and headers a GET would get, the length of
+    the body included, without the body (RFC 9110 §9.3.2, §8.6)."""
     headers.setdefault("Server", GATEWAY_SERVER)
-    if _bodyless(status, request.method) or (status == 302 and not body):
-        for name in ("Content-Length", "Transfer-Encoding"):
-            headers.popall(name, None)
-        if status in _BODYLESS_STATUSES:
-            headers.popall("Content-Type", None)
-        if request.method != "HEAD":
-            # A 302 without body still says Content-Length: 0 (aiohttp did); 204/304 say none.
-            bodyless = status in _BODYLESS_STATUSES or status < 200
-            whole = answer_whole(request, status, None, headers, b"", bodyless=bodyless)
-            if whole is not None:
-                return whole
-        # A HEAD answer announces the length of the body it leaves out (aiohttp drops the body
-        # of a HEAD answer and keeps its Content-Length; setting it by hand is refused).
-        head_body = body if request.method == "HEAD" else None
-        return web.Response(status=status, headers=headers, body=head_body)
     headers.popall("Content-Length", None)
     headers.popall("Transfer-Encoding", None)
-    whole = answer_whole(request, status, None, headers, body, bodyless=False)
+    if status in _BODYLESS_STATUSES or status < 200:
+        if status in _BODYLESS_STATUSES:
+            headers.popall("Content-Type", None)
+        whole = answer_whole(request, status, None, headers, b"", bodyless=True)
+        return whole if whole is not None else web.Response(status=status, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        if body and "Content-Type" not in headers:
+            headers["Content-Type"] = "application/octet-stream"
+        whole = answer_whole(request, status, None, headers, b"", bodyless=True)
+    else:
+        whole = answer_whole(request, status, None, headers, body, bodyless=False)
     if whole is not None:
         return whole
     return web.Response(status=status, headers=headers, body=body)
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def answer_expect_continue(request: web.BaseRequest) -> None:
+    """Tell a client that waits for ``100 Continue`` to send its body.
+
+    The gateway answers the expectation itself and does not forward ``Expect`` (it is dropped
+    like a hop-by-hop header), as nginx and Envoy do by default: the client's body is read as
+    soon as the request arrives, whether it is streamed to the upstream (pass-through) or
+    buffered for a translated route, so the client must not wait for an upstream that never
+    sees the expectation. An HTTP/1.0 client or a request without a body gets no ``100``
+    (RFC 9110 §10.1.1).
+    """
+    if (
+        request.version >= HttpVersion11
+        and request.body_exists
+        and request.headers.get("Expect", "").lower() == "100-continue"
+        and request.transport is not None
+    ):
+        request.transport.write(CONTINUE)

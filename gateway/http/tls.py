@@ -46,6 +46,19 @@ def upstream_ssl_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+def storage_ssl_context(settings: Settings) -> ssl.SSLContext:
+    """File storage is not the upstream: the system trust store (plus ``storage.tls.ca_file``)
+    and never the upstream's client certificate."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca_file = settings["storage.tls.ca_file"]
+    try:
+        if ca_file:
+            context.load_verify_locations(cafile=ca_file)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"storage.tls.ca_file: not a usable CA bundle ({_why(exc)})") from None
+    return context
+
+
 def _why(exc: BaseException) -> str:
     return " ".join(str(getattr(exc, "reason", None) or exc).split())[:160]
 

@@ -13,11 +13,14 @@ decompression, no auto-added headers, and every transport failure turned into an
       outcome=connect_error  502  refused, unreachable, DNS
       outcome=tls_error      502  certificate or handshake failure
       outcome=timeout        504  connect or read timeout
+      outcome=pool_timeout   503  no pooled connection came free within upstream.pool_timeout
       outcome=disconnected   502  the upstream closed before answering
       outcome=payload_error  502  a broken body (only seen before our headers are sent)
 
-GET and HEAD requests without a body that fail because a pooled keep-alive connection was
-closed under us are retried once on a fresh connection; nothing else is retried. A client that
+An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) without a body or with a
+buffered one, that fails on a reused keep-alive connection before any byte of the answer
+arrived, is retried once on a fresh connection (see ``h1_client`` for nginx's and Go's
+rules); nothing else is retried. A client that
 stalls while its body is forwarded raises ``ClientTooSlow`` (not an upstream failure).
 """
 
@@ -29,15 +32,14 @@ from collections.abc import AsyncIterable, Callable
 from typing import Any, Protocol
 
 import aiohttp
-from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway.http.aiohttp_shim import HttpProcessingError, session_connections_in_use
 from gateway.http.egress_session import egress_session, session_request
-from gateway.http.h1_client import H1Client, RequestFramingError
-from gateway.http.h1_pool import ConnectionPool, UpstreamConnectError
+from gateway.http.h1_client import IDEMPOTENT_METHODS, H1Client, RequestFramingError
+from gateway.http.h1_pool import ConnectionPool, PoolTimeout, UpstreamConnectError
 from gateway.http.streaming import ClientTooSlow
 
-_RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
 _FAILURES = (TimeoutError, aiohttp.ClientError, ssl.SSLError, HttpProcessingError)
 
 
@@ -68,6 +70,8 @@ class UpstreamError(Exception):
 
     @property
     def status(self) -> int:
+        if self.outcome == "pool_timeout":
+            return 503  # our own capacity, not the upstream's answer: retry later
         return 504 if self.outcome == "timeout" else 502
 
 
@@ -77,6 +81,8 @@ def classify(exc: BaseException) -> UpstreamError:
         return UpstreamError("tls_error", f"upstream TLS certificate rejected: {_reason(exc)}")
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
         return UpstreamError("tls_error", f"upstream TLS handshake failed: {_reason(exc)}")
+    if isinstance(exc, PoolTimeout):
+        return UpstreamError("pool_timeout", str(exc))
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return UpstreamError("timeout", "timed out connecting to the upstream")
     if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
@@ -108,6 +114,7 @@ class UpstreamClient:
         self,
         *,
         pool_size: int,
+        pool_timeout: float = 5.0,
         connect_timeout: float,
         read_timeout: float,
         keepalive_timeout: float,
@@ -117,6 +124,7 @@ class UpstreamClient:
         on_connection_reused: Callable[[], None] = _nothing,
     ) -> None:
         self._pool_size = pool_size
+        self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._keepalive_timeout = keepalive_timeout
@@ -132,6 +140,7 @@ class UpstreamClient:
         if self._trust_env:
             self._session = egress_session(
                 pool_size=self._pool_size,
+                pool_timeout=self._pool_timeout,
                 connect_timeout=self._connect_timeout,
                 read_timeout=self._read_timeout,
                 keepalive_timeout=self._keepalive_timeout,
@@ -142,6 +151,7 @@ class UpstreamClient:
             return
         self._pool = ConnectionPool(
             limit=self._pool_size,
+            pool_timeout=self._pool_timeout,
             connect_timeout=self._connect_timeout,
             read_timeout=self._read_timeout,
             keepalive_timeout=self._keepalive_timeout,
@@ -163,8 +173,8 @@ class UpstreamClient:
         """Upstream connections handed out and not yet released (a leak shows here)."""
         if self._pool is not None:
             return self._pool.in_use
-        if self._session is not None and self._session.connector is not None:
-            return len(getattr(self._session.connector, "_acquired", ()))
+        if self._session is not None:
+            return session_connections_in_use(self._session)
         return 0
 
     async def send(
@@ -176,7 +186,7 @@ class UpstreamClient:
         body: bytes | AsyncIterable[bytes] | aiohttp.StreamReader | None,
     ) -> UpstreamResponse:
         """Open the upstream response (headers read, body not); the caller releases it."""
-        retryable = method in _RETRYABLE_METHODS and not body
+        retryable = method in IDEMPOTENT_METHODS and (not body or isinstance(body, bytes))
         try:
             if self._lean is not None:
                 return await self._lean.request(

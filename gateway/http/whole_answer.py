@@ -22,9 +22,9 @@ from typing import Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
-from aiohttp.http import HttpVersion11
-from aiohttp.http_writer import _serialize_headers
 from multidict import CIMultiDict
+
+from gateway.http.aiohttp_shim import HttpVersion11, serialize_head
 
 # The Server header of answers the gateway makes (aiohttp's default names Python's version).
 GATEWAY_SERVER: Final = "kinvey-gateway"
@@ -59,7 +59,7 @@ class WholeAnswer(web.StreamResponse):
             transport = request.transport
             if transport is not None:
                 line = f"HTTP/1.1 {self.status} {self.reason}"
-                transport.write(_serialize_headers(line, self._wire_headers) + self._wire_body)
+                transport.write(serialize_head(line, self._wire_headers) + self._wire_body)
         return None
 
     async def write_eof(self, data: bytes = b"") -> None:

@@ -35,8 +35,10 @@ UPSTREAM_OUTCOMES: Final = (
     "disconnected",
     "payload_error",
     "tls_error",
+    "pool_timeout",
 )
 KINVEY_ERRORS: Final = tuple(ERROR_STATUS)
+STORAGE_KINDS: Final = ("probe", "upload")
 TRANSLATION_DIRECTIONS: Final = ("request", "response", "around")
 AUTH_KINDS: Final = ("basic_to_session", "login_after_signup")
 AUTH_RESULTS: Final = ("ok", "invalid_credentials", "error", "mfa_required", "no_app_secret")

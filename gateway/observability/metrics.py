@@ -90,6 +90,12 @@ class Metrics:
             "Calls to the upstream by outcome (ok means an HTTP response of any status arrived).",
             ("route", "outcome"),
         )
+        self._storage_requests = CounterSet(
+            "kgw_storage_requests",
+            "Calls to file storage (not the upstream): the probe for a file's bytes and the "
+            "uploads made for old clients, by kind and outcome.",
+            ("kind", "outcome"),
+        )
         self._translations = CounterSet(
             "kgw_translations", "Version changes applied, by change and direction.",
             ("change", "direction"),
@@ -139,6 +145,7 @@ class Metrics:
                     self._request_duration,
                     self._upstream_duration,
                     self._upstream_requests,
+                    self._storage_requests,
                     self._translations,
                     self._translation_errors,
                     self._translation_refusals,
@@ -172,6 +179,10 @@ class Metrics:
         self._gateway_error_cells = {
             reason: self._gateway_errors.cell(reason)
             for reason in (*lbl.GATEWAY_ERROR_REASONS, lbl.OTHER_VALUE)
+        }
+        self._storage_cells = {
+            (kind, outcome): self._storage_requests.cell(kind, outcome)
+            for kind, outcome in product(lbl.STORAGE_KINDS, lbl.UPSTREAM_OUTCOMES)
         }
         for kind, result, cache in product(lbl.AUTH_KINDS, lbl.AUTH_RESULTS, lbl.AUTH_CACHE):
             self._auth_exchanges.cell(kind, result, cache)
@@ -234,6 +245,11 @@ class Metrics:
         count[0] += 1
         latency[bisect_left(_BOUNDS, duration)] += 1
         latency[_SUM] += duration
+
+    def storage_finished(self, kind: str, outcome: str) -> None:
+        cell = self._storage_cells.get((kind, outcome))
+        if cell is not None:
+            cell[0] += 1
 
     def translation_applied(self, change: str, direction: str) -> None:
         cell = self._translation_cells.get((change, direction))
@@ -351,6 +367,9 @@ class NullMetrics(Metrics):
     def upstream_finished(
         self, *, route: str, status: int | None, outcome: str, duration: float
     ) -> None:
+        pass
+
+    def storage_finished(self, kind: str, outcome: str) -> None:
         pass
 
     def translation_applied(self, change: str, direction: str) -> None:

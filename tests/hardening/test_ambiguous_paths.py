@@ -18,7 +18,6 @@ import pytest
 from tests.conftest import RunningGateway, StartGateway
 from tests.support.raw_gateway import raw_answer
 from tests.upstream.scripted_upstream import ScriptedUpstream
-from tests.upstream.test_lean_client import upstream  # noqa: F401 - the fixture
 
 AMBIGUOUS = [
     "/appdata/kid_open/../kid_locked/books",
@@ -37,7 +36,7 @@ AMBIGUOUS = [
 
 @pytest.fixture
 async def gateway(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
     tmp_path: Path,
 ) -> RunningGateway:
@@ -50,7 +49,7 @@ async def gateway(
 @pytest.mark.parametrize("absolute", [False, True], ids=["origin-form", "absolute-form"])
 async def test_ambiguous_paths_are_refused_before_the_upstream(
     gateway: RunningGateway,
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     path: str,
     absolute: bool,
 ) -> None:
@@ -65,7 +64,7 @@ async def test_ambiguous_paths_are_refused_before_the_upstream(
 
 async def test_the_policy_applies_to_the_app_key_the_upstream_acts_on(
     gateway: RunningGateway,
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
 ) -> None:
     status, _, body = await raw_answer(
         gateway, "GET", "/appdata/kid_locked/books", {"X-Kinvey-API-Version": "1"}
@@ -85,7 +84,7 @@ async def test_the_policy_applies_to_the_app_key_the_upstream_acts_on(
 )
 async def test_unambiguous_paths_are_forwarded_byte_for_byte(
     gateway: RunningGateway,
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     path: str,
 ) -> None:
     status, _, _ = await raw_answer(gateway, "GET", path, {"X-Kinvey-API-Version": "6"})

@@ -24,7 +24,7 @@ from gateway.http.upstream import UpstreamClient, UpstreamError
 from tests.conftest import APP_KEY, StartGateway
 from tests.support.raw_gateway import raw_answer
 from tests.upstream.scripted_upstream import ScriptedUpstream, ok
-from tests.upstream.test_lean_client import client, counts, upstream  # noqa: F401 - fixtures
+from tests.upstream.test_lean_client import client, counts  # noqa: F401 - fixtures
 
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
 ENTITY = ok(b'{"_id":"e1"}', "Content-Type: application/json")
@@ -56,7 +56,7 @@ def _headers(version: int, coding: str = "gzip") -> dict[str, str]:
 
 
 async def test_a_smuggling_gzip_body_passes_through_as_one_request_byte_for_byte(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: ENTITY
@@ -77,7 +77,7 @@ async def test_a_smuggling_gzip_body_passes_through_as_one_request_byte_for_byte
 
 
 async def test_a_large_gzip_upload_on_pass_through_is_relayed_without_hanging(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: ENTITY
@@ -92,7 +92,7 @@ async def test_a_large_gzip_upload_on_pass_through_is_relayed_without_hanging(
 
 
 async def test_a_translated_route_decodes_once_and_reframes(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: ENTITY
@@ -121,7 +121,7 @@ async def test_a_translated_route_decodes_once_and_reframes(
     ids=["gzip-twice", "deflate", "raw-deflate", "identity-then-x-gzip", "two-gzip-members"],
 )
 async def test_stacked_and_variant_codings_are_decoded_on_translated_routes(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
     coding: str,
     encode: object,
@@ -149,7 +149,7 @@ async def test_stacked_and_variant_codings_are_decoded_on_translated_routes(
     ids=["br", "zstd-stacked", "not-gzip", "truncated-gzip"],
 )
 async def test_codings_the_gateway_cannot_undo_are_refused_before_the_upstream(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
     coding: str,
     body: bytes,
@@ -183,7 +183,7 @@ async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
 )
 async def test_the_upstream_client_refuses_a_body_that_differs_from_its_content_length(
     client: UpstreamClient,  # noqa: F811
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     body: bytes | str,
     announced: str,
 ) -> None:

@@ -21,7 +21,6 @@ from gateway.kinvey.routes import ROUTE_NAMES
 from tests.conftest import APP_KEY, RunningGateway, StartGateway
 from tests.support.raw_gateway import raw_answer
 from tests.upstream.scripted_upstream import ScriptedUpstream, ok
-from tests.upstream.test_lean_client import upstream  # noqa: F401 - the fixture
 
 LIMIT = 1 << 20
 SAMPLE_PATHS = {
@@ -50,7 +49,7 @@ DOUBLE_GZIP_BOMB = gzip.compress(gzip.compress(b"[" + b" " * (64 << 20) + b"]", 
 
 @pytest.mark.parametrize("exchange", _translated_body_routes(), ids=str)
 async def test_a_double_gzip_bomb_is_413_within_the_body_limit(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
     exchange: tuple[int, int, str, str],
 ) -> None:
@@ -94,7 +93,7 @@ async def _hold_partial_upload(
 
 
 async def test_bodies_beyond_the_global_budget_get_503_with_retry_after(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: ok(b'{"_id":"e1"}', "Content-Type: application/json")
@@ -137,7 +136,7 @@ async def test_bodies_beyond_the_global_budget_get_503_with_retry_after(
 
 
 async def test_a_nesting_bomb_is_a_json_parse_error_and_the_gateway_keeps_serving(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     """``json.loads`` raises ``RecursionError`` past the interpreter's depth: no walk of our own
@@ -156,7 +155,7 @@ async def test_a_nesting_bomb_is_a_json_parse_error_and_the_gateway_keeps_servin
 
 
 async def test_an_answer_beyond_the_global_budget_is_503_with_retry_after(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     count = json.dumps({"count": 1, "pad": " " * 500_000}).encode()

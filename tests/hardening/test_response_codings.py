@@ -16,7 +16,6 @@ import zlib
 from tests.conftest import APP_KEY, RunningGateway, StartGateway
 from tests.support.raw_gateway import Answer, raw_answer
 from tests.upstream.scripted_upstream import Received, ScriptedUpstream
-from tests.upstream.test_lean_client import upstream  # noqa: F401 - the fixture
 
 MODERN = "gzip, deflate, br"
 BROTLI_COUNT = b'\x8b\x05\x80{"count":1}\x03'  # {"count":1} as an uncompressed brotli stream
@@ -36,7 +35,7 @@ async def _modern_delete(gateway: RunningGateway, version: int) -> Answer:
 
 
 async def test_a_v1_delete_of_a_modern_client_still_becomes_204(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(gzip.compress(b'{"count":1}'), "gzip")
@@ -46,7 +45,7 @@ async def test_a_v1_delete_of_a_modern_client_still_becomes_204(
 
 
 async def test_a_json_rewrite_reads_a_deflated_answer_and_frames_the_new_body(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     error = {"error": "EntityNotFound", "description": "gone", "debug": ""}
@@ -66,7 +65,7 @@ async def test_a_json_rewrite_reads_a_deflated_answer_and_frames_the_new_body(
 
 
 async def test_an_answer_in_a_coding_never_offered_is_a_502_not_relayed_untranslated(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(BROTLI_COUNT, "br")
@@ -79,7 +78,7 @@ async def test_an_answer_in_a_coding_never_offered_is_a_502_not_relayed_untransl
 
 
 async def test_pass_through_keeps_the_clients_accept_encoding_and_relays_brotli_as_is(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(BROTLI_COUNT, "br")
@@ -89,7 +88,7 @@ async def test_pass_through_keeps_the_clients_accept_encoding_and_relays_brotli_
 
 
 async def test_a_translated_answer_bomb_is_refused_within_the_body_limit(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     bomb = gzip.compress(gzip.compress(b'{"count":1' + b" " * (64 << 20) + b"}"))
@@ -108,7 +107,7 @@ async def test_a_translated_answer_bomb_is_refused_within_the_body_limit(
 
 
 async def test_an_empty_answer_labelled_gzip_is_relayed_not_refused(
-    upstream: ScriptedUpstream,  # noqa: F811
+    upstream: ScriptedUpstream,
     start_gateway: StartGateway,
 ) -> None:
     upstream.answer = lambda _: _answer(b"", "gzip", "404 Not Found")

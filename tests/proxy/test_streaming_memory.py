@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import StartUpstream
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.processes import free_port, gateway_process
+from tests.support.processes import free_port, gateway_process, serve_args
 
 GIB = 1 << 30
 RSS_LIMIT = 100 * 1024 * 1024
@@ -34,20 +34,7 @@ async def _upload_body(total: int) -> AsyncIterator[bytes]:
 async def test_one_gib_each_way_in_bounded_memory(start_upstream: StartUpstream) -> None:
     upstream_url = await start_upstream(EchoUpstream().app())
     port, admin = free_port(), free_port()
-    with gateway_process(
-        [
-            "serve",
-            "--upstream",
-            upstream_url,
-            "--upstream-api-version",
-            "6",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--admin-listen",
-            f"127.0.0.1:{admin}",
-        ],
-        admin_port=admin,
-    ) as process:
+    with gateway_process(serve_args(upstream_url, port, admin), admin_port=admin) as process:
         peak = [0]
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample_rss(process.pid, peak, stop))

@@ -63,6 +63,21 @@ def run_gateway_cli(
     )
 
 
+def serve_args(upstream_url: str, port: int, admin_port: int, pin: int = 6) -> list[str]:
+    """``serve`` in front of ``upstream_url`` pinned to ``pin``, listening on 127.0.0.1."""
+    return [
+        "serve",
+        "--upstream",
+        upstream_url,
+        "--upstream-api-version",
+        str(pin),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--admin-listen",
+        f"127.0.0.1:{admin_port}",
+    ]
+
+
 @contextlib.contextmanager
 def gateway_process(
     args: Sequence[str],

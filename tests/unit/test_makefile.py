@@ -28,7 +28,7 @@ def _make(cwd: Path, *args: str) -> str:
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    for name in ("Makefile", "pyproject.toml", ".gitignore"):
+    for name in ("Makefile", "pyproject.toml", "constraints.txt", ".gitignore"):
         shutil.copy(REPO / name, tmp_path / name)
     return tmp_path
 
@@ -36,7 +36,9 @@ def scratch(tmp_path: Path) -> Path:
 def test_demo_installs_only_the_runtime_and_passes_the_overrides(scratch: Path) -> None:
     plan = _make(scratch, "-n", "demo", "DEMO_LISTEN=127.0.0.1:18080", "DEMO_ADMIN=127.0.0.1:19090")
     installs = [line for line in plan.splitlines() if "pip install" in line]
-    assert installs == [".venv/bin/pip install --quiet --disable-pip-version-check -e ."]
+    assert installs == [
+        ".venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e ."
+    ]
     assert (
         ".venv/bin/kinvey-gateway demo --listen 127.0.0.1:18080 --admin-listen 127.0.0.1:19090 "
         "--emulator-listen 127.0.0.1:7007"
@@ -46,7 +48,10 @@ def test_demo_installs_only_the_runtime_and_passes_the_overrides(scratch: Path) 
 def test_check_and_test_install_the_test_extras(scratch: Path) -> None:
     for target in ("check", "test"):
         plan = _make(scratch, "-n", target)
-        assert ".venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'" in plan
+        assert (
+            ".venv/bin/pip install --quiet --disable-pip-version-check "
+            "-c constraints.txt -e '.[test]'" in plan
+        )
     assert '-m "not slow and not tools"' in _make(scratch, "-n", "check")
 
 

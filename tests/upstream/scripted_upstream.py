@@ -56,6 +56,17 @@ class ScriptedUpstream:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
+    def then_close(self, data: bytes) -> Answer:
+        """An answer that writes ``data`` (a part of an answer) and closes the connection."""
+
+        async def write_and_close(_: Received) -> None:
+            writer = next(iter(self._writers))
+            writer.write(data)
+            await writer.drain()
+            return None
+
+        return write_and_close
+
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
 

@@ -30,14 +30,6 @@ class Counts:
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[ScriptedUpstream]:
-    server = ScriptedUpstream()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def counts() -> Counts:
     return Counts()
 
@@ -321,13 +313,7 @@ async def test_garbage_is_an_invalid_http_response(
 async def test_truncated_body_is_a_payload_error(
     client: UpstreamClient, upstream: ScriptedUpstream
 ) -> None:
-    async def short(_: Received) -> None:
-        writer = next(iter(upstream._writers))
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-        await writer.drain()
-        return None
-
-    upstream.answer = short
+    upstream.answer = upstream.then_close(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
     response = await client.send(upstream.url, "GET", "/", CIMultiDict(), None)
     with pytest.raises(aiohttp.ClientPayloadError):
         await response.content.read()
@@ -358,3 +344,122 @@ async def test_idle_connections_are_closed_after_the_keep_alive_timeout(
     finally:
         await client.close()
     assert client.connections_in_use() == 0
+
+
+async def test_a_buffered_put_is_retried_once_on_a_fresh_connection(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    """Idempotent with a body the client can send again (nginx, Go net/http: see h1_client)."""
+    await _call(client, upstream)  # connection 1, kept alive
+    upstream.answer = lambda r: None if r.connection == 1 else ok(b"put")
+    assert (await _call(client, upstream, "PUT", b"same bytes"))[1] == b"put"
+    assert [(r.connection, r.body) for r in upstream.received[1:]] == [
+        (1, b"same bytes"),
+        (2, b"same bytes"),
+    ]
+
+
+async def test_a_connection_goes_back_to_the_pool_when_its_answer_is_read(
+    upstream: ScriptedUpstream,
+) -> None:
+    """One connection: a caller that read its answer but has not released it (a side call of
+    a request still being handled) does not hold the connection from the next call."""
+    client = UpstreamClient(
+        pool_size=1, pool_timeout=0.5, connect_timeout=1.0, read_timeout=1.0, keepalive_timeout=5
+    )
+    await client.start()
+    try:
+        upstream.answer = lambda r: ok(b"answer %d" % len(upstream.received))
+        held = []
+        for _ in range(3):
+            response = await client.send(upstream.url, "GET", "/", CIMultiDict(), None)
+            held.append(await response.content.read())  # read, never released
+        assert held == [b"answer 1", b"answer 2", b"answer 3"]
+        assert upstream.connections == 1 and client.connections_in_use() == 0
+    finally:
+        await client.close()
+
+
+async def test_a_wait_for_a_pooled_connection_has_its_own_timeout_and_outcome(
+    upstream: ScriptedUpstream,
+) -> None:
+    client = UpstreamClient(
+        pool_size=1, pool_timeout=0.2, connect_timeout=5.0, read_timeout=5.0, keepalive_timeout=5
+    )
+    await client.start()
+    try:
+        upstream.answer = lambda _: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"
+        busy = await client.send(upstream.url, "GET", "/", CIMultiDict(), None)  # body unread
+        with pytest.raises(UpstreamError) as waited:
+            await client.send(upstream.url, "GET", "/", CIMultiDict(), None)
+        assert (waited.value.outcome, waited.value.status) == ("pool_timeout", 503)
+        assert "upstream.pool_size 1" in waited.value.debug
+        busy.release()
+        upstream.answer = lambda _: ok()
+        assert (await _call(client, upstream))[1] == b"ok"  # the slot came back
+    finally:
+        await client.close()
+
+
+async def test_pool_size_bounds_connections_to_all_upstreams_together(
+    upstream: ScriptedUpstream,
+) -> None:
+    """Per-app upstreams share ``upstream.pool_size``: idle connections to one origin are
+    closed to make room for another, never more open than the bound."""
+    other = ScriptedUpstream()
+    await other.start()
+    client = UpstreamClient(
+        pool_size=2, pool_timeout=1.0, connect_timeout=1.0, read_timeout=1.0, keepalive_timeout=5
+    )
+    await client.start()
+    try:
+
+        async def slow(_: Received) -> bytes:
+            await asyncio.sleep(0.05)
+            return ok()
+
+        upstream.answer = slow
+        await asyncio.gather(_call(client, upstream), _call(client, upstream))
+        assert upstream.connections == 2  # both idle now, both to the first origin
+        assert (await _call(client, other))[1] == b"ok"
+        for _ in range(50):  # bounded: the idle one closed to make room is seen closed
+            if upstream.closed_connections:
+                break
+            await asyncio.sleep(0.01)
+        assert upstream.closed_connections == 1
+        open_now = (upstream.connections - upstream.closed_connections) + (
+            other.connections - other.closed_connections
+        )
+        assert open_now <= 2
+    finally:
+        await client.close()
+        await other.stop()
+
+
+async def test_a_head_split_over_packets_then_stray_bytes_still_gives_the_answer(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    async def in_pieces(request: Received) -> bytes:
+        if request.connection > 1:
+            return ok(b"fresh")
+        writer = next(iter(upstream._writers))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")
+        await writer.drain()
+        await asyncio.sleep(0.05)  # a packet of its own
+        return b"ngth: 2\r\n\r\nhiGARBAGE"
+
+    upstream.answer = in_pieces
+    assert (await _call(client, upstream))[1] == b"hi"
+    assert (await _call(client, upstream))[1] == b"fresh"
+    assert upstream.connections == 2  # the first connection was not used again
+
+
+async def test_bytes_after_an_answer_behind_an_interim_one_never_reach_the_next_answer(
+    client: UpstreamClient, upstream: ScriptedUpstream
+) -> None:
+    """The start of a message after the answer (valid so far, so the parser keeps it) must not
+    be taken as the start of the next answer on the connection."""
+    answers = iter([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"one") + b"HTTP/1.1 2", ok(b"two")])
+    upstream.answer = lambda _: next(answers)
+    assert (await _call(client, upstream))[1] == b"one"
+    assert (await _call(client, upstream))[1] == b"two"
