@@ -29,7 +29,7 @@ from gateway.exchange import (
 from gateway.http import headers as header_rules
 from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError
-from gateway.kinvey import routes
+from gateway.kinvey import cors, routes
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION, VersionRefused, parse_version
 from gateway.observability.access_log import AccessLogger, AccessRecord
@@ -126,12 +126,23 @@ class Gateway:
                 debug="the gateway is overloaded; retry later",
             )
             return self._error(request, exchange, error, None), 0
+        preflight = cors.is_preflight(request.method, request.headers)
         local = self.local_handlers.get(match.name)
         if local is not None:
+            if preflight:  # a gateway file URL: the gateway is the server a browser asks
+                headers = cors.preflight_headers(request.headers)
+                return web.Response(status=204, headers=headers), 0
             return await local(request, exchange), 0
         app = self.settings.app(match.app_key)
         pin = (app.upstream_api_version if app else None) or self.pin
         base_url = (app.upstream_url if app else None) or self.default_upstream_url
+        if preflight:
+            # A preflight never carries the version header: no version policy applies to it,
+            # whatever the app's default version; the upstream answers it (issue 14).
+            result = await self._send(
+                request, exchange, base_url, "OPTIONS", raw_path, request.headers, pin, None
+            )
+            return await self._answer(request, exchange, result, None, base_url)
         default = app.default_client_api_version if app else None
         if default is None:
             default = self.default_client_version
@@ -259,11 +270,12 @@ class Gateway:
         request: web.BaseRequest,
         exchange: Exchange,
         result: ResponseInfo,
-        version: int,
+        version: int | None,
         base_url: str,
     ) -> tuple[web.StreamResponse, int]:
         headers = result.headers
-        headers["X-Kinvey-API-Version"] = _VERSION_TEXT[version]
+        if version is not None:  # None: a preflight, which asked for no version
+            headers["X-Kinvey-API-Version"] = _VERSION_TEXT[version]
         request_id = headers.get("X-Kinvey-Request-Id")
         if request_id is None:
             request_id = headers["X-Kinvey-Request-Id"] = new_request_id()
@@ -292,6 +304,7 @@ class Gateway:
         headers["X-Kinvey-Request-Id"] = exchange.request_id
         if echo is not None:
             headers["X-Kinvey-API-Version"] = str(echo)
+        cors.add_answer_headers(headers)
         body = error.body_bytes(client_version)
         return web.Response(status=error.status_code, headers=headers, body=body)
 

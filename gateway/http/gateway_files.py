@@ -27,7 +27,7 @@ from gateway.http import headers as header_rules
 from gateway.http.jsonbody import BodyDecodeError, decode_json, encode_json
 from gateway.http.streaming import relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
-from gateway.kinvey import routes
+from gateway.kinvey import cors, routes
 from gateway.kinvey.errors import KinveyError, is_error_body, to_v0_error_body
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
 from gateway.kinvey.signing import SignatureRefused, UrlSigner
@@ -116,6 +116,7 @@ class GatewayFiles:
             return await self._error(request, exchange, opened, ticket.client_version)
         answer_headers = header_rules.client_response_headers(opened.headers)
         answer_headers["X-Kinvey-Request-Id"] = exchange.request_id
+        cors.add_answer_headers(answer_headers)  # the URL is the gateway's: browsers ask it
         response, _ = await relay(request, opened, answer_headers, opened.status)
         return response
 
@@ -159,6 +160,7 @@ class GatewayFiles:
             "X-Kinvey-Request-Id", exchange.request_id
         )
         exchange.request_id = headers["X-Kinvey-Request-Id"]
+        cors.add_answer_headers(headers)
         if 200 <= result.status < 300:
             return await write_buffered(request, 204, headers, b"")
         try:
@@ -247,6 +249,7 @@ class GatewayFiles:
         headers["X-Kinvey-Request-Id"] = exchange.request_id
         if client_version is not None:
             headers["X-Kinvey-API-Version"] = str(client_version)
+        cors.add_answer_headers(headers)
         return await write_buffered(
             request, error.status_code, headers, error.body_bytes(client_version)
         )

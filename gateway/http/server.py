@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from gateway.kinvey import cors
 from gateway.kinvey.errors import KinveyError
 
 log = logging.getLogger("gateway.server")
@@ -52,6 +53,7 @@ class KinveyRequestHandler(RequestHandler):
             content_type="application/json",
             charset="utf-8",
         )
+        cors.add_answer_headers(response.headers)
         response.force_close()
         return response
 

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote_plus
 from multidict import CIMultiDict
 
 from gateway.http.jsonbody import decode_json, encode_json
+from gateway.kinvey import cors
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.routes import RouteMatch
 
@@ -149,7 +150,9 @@ class ResponseInfo:
 
     @classmethod
     def from_error(cls, error: KinveyError) -> ResponseInfo:
+        """An answer the gateway makes itself; cross-origin apps must be able to read it."""
         response = cls(error.status_code)
+        cors.add_answer_headers(response.headers)
         response.json = error.body()
         return response
 
