@@ -27,6 +27,7 @@ from gateway.exchange import (
     rewrite_location,
 )
 from gateway.http import headers as header_rules
+from gateway.http.expect import continued, expects_continue
 from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body, relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey import cors, routes
@@ -157,6 +158,8 @@ class Gateway:
             return self._error(request, exchange, version.error, version.echo), 0
         exchange.client_version = version
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
+        if stream is not None and expects_continue(request):
+            stream = continued(request, stream)
         plan = self.bundle.plan(version, pin, request.method, match.name)
         if plan.is_passthrough:
             # No change applies: no context, no copy of the request for hooks to rewrite.

@@ -24,6 +24,7 @@ from yarl import URL
 
 from gateway.exchange import read_upstream
 from gateway.http import headers as header_rules
+from gateway.http.expect import send_continue
 from gateway.http.jsonbody import BodyDecodeError, decode_json, encode_json
 from gateway.http.streaming import relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
@@ -104,6 +105,8 @@ class GatewayFiles:
                 headers.add(name, value)
         headers.update(ticket.required_headers)
         body = request.content if request.body_exists else None
+        if body is not None:
+            await send_continue(request)
         opened = await self._open(
             exchange,
             str(storage.origin()),
