@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from aiohttp import HttpVersion11, web
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_SENT = "kgw_continue_sent"
+_SENT = web.RequestKey("kgw_continue_sent", bool)
 
 
 def expects_continue(request: web.BaseRequest) -> bool:

@@ -150,15 +150,13 @@ class ResponseInfo:
 
     @classmethod
     def from_error(cls, error: KinveyError) -> ResponseInfo:
-        """An answer the gateway makes itself; cross-origin apps must be able to read it."""
-        response = cls(error.status_code)
-        cors.add_answer_headers(response.headers)
-        response.json = error.body()
-        return response
+        return cls.from_json(error.status_code, error.body())
 
     @classmethod
     def from_json(cls, status: int, value: Any) -> ResponseInfo:
+        """An answer the gateway makes itself; cross-origin apps must be able to read it."""
         response = cls(status)
+        cors.add_answer_headers(response.headers)
         response.json = value
         return response
 

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from tests.e2e import scenarios_data, scenarios_files, scenarios_mfa, scenarios_users
+from tests.e2e import (
+    scenarios_data,
+    scenarios_files,
+    scenarios_gaps,
+    scenarios_mfa,
+    scenarios_users,
+)
 from tests.e2e.client import KinveyClient
 from tests.e2e.normalize import Observation
 
@@ -43,6 +49,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("mfa-endpoints", scenarios_mfa.mfa_endpoints, (6,)),
     Scenario("errors", scenarios_data.error_shapes, (1,)),
     Scenario("custom-endpoint", scenarios_data.custom_endpoint, (1,)),
+    # Issue 14's gaps (tests/e2e/scenarios_gaps.py).
+    Scenario("app-credentials", scenarios_gaps.app_credentials_elsewhere, (1,)),
+    Scenario("social-signup", scenarios_gaps.social_signup, (1, 6)),
+    Scenario("recovery-codes", scenarios_gaps.recovery_codes, (6,)),
+    Scenario("gateway-answers", scenarios_gaps.gateway_answers, (5,)),
+    Scenario("expect-continue", scenarios_gaps.expect_continue, (1, 3, 5)),
 )
 
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
