@@ -143,6 +143,10 @@ class Gateway:
             result = await self._send(
                 request, exchange, base_url, "OPTIONS", raw_path, request.headers, pin, None
             )
+            if result.upstream_status is None:
+                # Unreachable or timed out: a failed preflight would hide the gateway's 502/504
+                # for the actual request from the app; allow it, and let that request tell why.
+                result = ResponseInfo(204, CIMultiDict(cors.preflight_headers(request.headers)))
             return await self._answer(request, exchange, result, None, base_url)
         default = app.default_client_api_version if app else None
         if default is None:

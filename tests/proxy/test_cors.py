@@ -104,6 +104,11 @@ async def test_upstream_down_and_slow_are_readable_cross_origin(
     echo: tuple[EchoUpstream, str], start_gateway: StartGateway
 ) -> None:
     down = await start_gateway(f"http://127.0.0.1:{free_port()}")
+    # The preflight is allowed (a failed one would hide the 502 below from the app) ...
+    status, headers, _ = await _call("OPTIONS", f"{down.url}/appdata/{APP_KEY}/books", PREFLIGHT)
+    assert status == 204
+    assert headers["Access-Control-Allow-Headers"] == PREFLIGHT[REQUEST_HEADERS]
+    # ... and the actual request gets the gateway's 502, readable.
     status, headers, _ = await _call("GET", f"{down.url}/appdata/{APP_KEY}/books", {})
     assert status == 502
     _readable_cross_origin(headers)

@@ -187,11 +187,15 @@ def emulator(versions: tuple[int, int, int], log_dir: Path) -> Iterator[Service]
 
 
 @contextlib.contextmanager
-def gateway(upstream: str, pin: int, log_dir: Path) -> Iterator[Service]:
-    """``kinvey-gateway serve`` pinned to ``pin`` in front of ``upstream``; ready on /readyz."""
+def gateway(
+    upstream: str, pin: int, log_dir: Path, environ: dict[str, str] | None = None
+) -> Iterator[Service]:
+    """``kinvey-gateway serve`` pinned to ``pin`` in front of ``upstream``; ready on /readyz.
+
+    ``environ`` adds settings (``KINVEY_GATEWAY_*``) to the process's environment."""
     port, admin_port = free_port(), free_port()
     process, log_path = _spawn(
-        f"gateway-pin{pin}",
+        f"gateway-pin{pin}-{port}",
         [
             "serve",
             *_flags(
@@ -206,6 +210,7 @@ def gateway(upstream: str, pin: int, log_dir: Path) -> Iterator[Service]:
             f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": APP_SECRET,
             "KINVEY_GATEWAY_URL_SIGNING_SECRET": "sdk-flavours-url-signing-secret",
             "KINVEY_GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0.05",
+            **(environ or {}),
         },
     )
     try:
