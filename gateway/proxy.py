@@ -138,16 +138,7 @@ class Gateway:
         pin = (app.upstream_api_version if app else None) or self.pin
         base_url = (app.upstream_url if app else None) or self.default_upstream_url
         if preflight:
-            # A preflight never carries the version header: no version policy applies to it,
-            # whatever the app's default version; the upstream answers it (issue 14).
-            result = await self._send(
-                request, exchange, base_url, "OPTIONS", raw_path, request.headers, pin, None
-            )
-            if result.upstream_status is None:
-                # Unreachable or timed out: a failed preflight would hide the gateway's 502/504
-                # for the actual request from the app; allow it, and let that request tell why.
-                result = ResponseInfo(204, CIMultiDict(cors.preflight_headers(request.headers)))
-            return await self._answer(request, exchange, result, None, base_url)
+            return await self._preflight(request, exchange, base_url, raw_path, pin)
         default = app.default_client_api_version if app else None
         if default is None:
             default = self.default_client_version
@@ -216,6 +207,20 @@ class Gateway:
 
         result = await run_plan(plan, info, send)
         return await self._answer(request, exchange, result, version, base_url)
+
+    async def _preflight(
+        self, request: web.BaseRequest, exchange: Exchange, base_url: str, raw_path: str, pin: int
+    ) -> tuple[web.StreamResponse, int]:
+        """A CORS preflight goes to the upstream as it is (issue 14): it never carries the
+        version header, so no version policy (the app's default version) applies to it."""
+        result = await self._send(
+            request, exchange, base_url, "OPTIONS", raw_path, request.headers, pin, None
+        )
+        if result.upstream_status is None:
+            # Unreachable or timed out: a failed preflight would hide the gateway's 502/504 for
+            # the actual request from the app; allow it, and let that request tell why.
+            result = ResponseInfo(204, CIMultiDict(cors.preflight_headers(request.headers)))
+        return await self._answer(request, exchange, result, None, base_url)
 
     async def _send(
         self,

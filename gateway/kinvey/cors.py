@@ -1,4 +1,5 @@
-"""CORS as Kinvey answers it: shared by the emulator and by the answers the gateway makes itself.
+"""CORS as Kinvey answers it, for the answers the gateway makes itself (the emulator, the
+reference the gateway is compared with, has its own copy written from the same rules).
 
 Kinvey's API is called cross-origin by web and hybrid (PhoneGap/Cordova/Ionic) apps with the
 HTML5 SDK, so every answer carries ``Access-Control-Allow-Origin: *`` and exposes the Kinvey
@@ -30,7 +31,7 @@ ANSWER_HEADERS: tuple[tuple[str, str], ...] = (
         "X-Kinvey-Content-Type, Content-Range, Range",
     ),
 )
-ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 MAX_AGE_SECONDS = "600"
 
 

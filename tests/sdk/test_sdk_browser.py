@@ -48,6 +48,7 @@ PAGE_FILES = {
     "/browser/error.html": SDK_DIR / "browser" / "error.html",
     "/browser/driver.js": SDK_DIR / "browser" / "driver.js",
     "/steps.js": SDK_DIR / "steps.js",
+    "/kinvey3-driver.js": SDK_DIR / "kinvey3-driver.js",
     "/browser/node_modules/kinvey-html5-sdk/kinvey-html5-sdk.min.js": SDK_DIR
     / "browser/node_modules/kinvey-html5-sdk/kinvey-html5-sdk.min.js",
 }
