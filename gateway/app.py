@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from gateway import __version__
 from gateway.changes import BUNDLE
 from gateway.config_values import split_address
+from gateway.exchange import malformed_request_answer
 from gateway.health import add_health_routes
 from gateway.http.server import CappedServer
 from gateway.http.tls import listener_context, storage_ssl_context, upstream_ssl_context
@@ -112,6 +113,7 @@ class GatewayRuntime:
         server = CappedServer(
             self.gateway.handle,
             max_connections=self.settings["limits.max_client_connections"],
+            error_answer=malformed_request_answer,
             handler_cancellation=True,
             max_line_size=limit,
             max_field_size=limit,

@@ -14,7 +14,7 @@ from yarl import URL
 
 from gateway.http.budget import BudgetExhausted, Held
 from gateway.http.upstream import UpstreamResponse, classify
-from gateway.kinvey import codings
+from gateway.kinvey import codings, cors
 from gateway.kinvey.client_identity import ClientIdentity
 from gateway.kinvey.errors import KinveyError
 
@@ -214,3 +214,20 @@ async def read_translatable(
     for name in ("Content-Encoding", "Content-Length"):
         headers.popall(name, None)
     return decoded
+
+
+def malformed_request_answer(status: int, reason: str | None) -> web.Response:
+    """The answer to a request the listener's parser refused (``reason``), or to a failure
+    before the handler ran (``None``): Kinvey's error shape, readable cross-origin."""
+    if reason is None:
+        error = KinveyError("KinveyInternalErrorStop", status=status)
+    else:
+        error = KinveyError("BadRequest", status=status, debug=reason)
+    response = web.Response(
+        status=error.status_code,
+        body=error.body_bytes(),
+        content_type="application/json",
+        charset="utf-8",
+    )
+    cors.add_answer_headers(response.headers)
+    return response

@@ -27,18 +27,18 @@ from gateway.exchange import (
 )
 from gateway.http import headers as header_rules
 from gateway.http.budget import BufferBudget, Held
+from gateway.http.expect import continued, expects_continue
 from gateway.http.streaming import (
     ClientTooSlow,
     RelayAborted,
     Tee,
-    answer_expect_continue,
     client_body,
     relay,
     write_buffered,
 )
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.http.whole_answer import GATEWAY_SERVER, WholeAnswer
-from gateway.kinvey import routes
+from gateway.kinvey import cors, routes
 from gateway.kinvey.client_identity import identify
 from gateway.kinvey.codings import offer_decodable
 from gateway.kinvey.errors import KinveyError
@@ -107,8 +107,6 @@ class Gateway:
         self.metrics.request_started()
         status = 500
         sent = 0
-        if "Expect" in request.headers:
-            answer_expect_continue(request)
         try:
             response, sent = await self._dispatch(request, exchange)
             status = response.status
@@ -159,14 +157,20 @@ class Gateway:
                 debug="the gateway is overloaded; retry later",
             )
             return self._error(request, exchange, error, None)
+        preflight = cors.is_preflight(request.method, request.headers)
         local = self.local_handlers.get(match.name)
         if local is not None:
+            if preflight:  # a gateway file URL: the gateway is the server a browser asks
+                allowed = cors.preflight_headers(request.headers)
+                return web.Response(status=204, headers=allowed), 0
             response = await local(request, exchange)
             sent = exchange.response_bytes
             return response, sent if sent is not None else body_bytes(request, response)
         app = self.settings.app(match.app_key)
         pin = (app.upstream_api_version if app else None) or self.pin
         base_url = (app.upstream_url if app else None) or self.default_upstream_url
+        if preflight:
+            return await self._preflight(request, exchange, base_url, raw_path, pin)
         default = app.default_client_api_version if app else None
         if default is None:
             default = self.default_client_version
@@ -185,10 +189,12 @@ class Gateway:
             if retired is not None:
                 return self._error(request, exchange, retired, version, version)
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
+        if stream is not None and expects_continue(request):
+            stream = continued(request, stream)
         replay: Replay | None = None
         if self.shadow is not None and self.shadow.samples(request.method, match.name, version):
             replay = await shadow_bridge.replay_of(
-                self.shadow, request, match, raw_path, version, pin, base_url, self.body_timeout
+                self.shadow, request, match, raw_path, version, pin, base_url, stream
             )
             if replay is not None and replay.body is not None:
                 stream = None  # read once, for both the upstream and the shadow calls
@@ -258,6 +264,20 @@ class Gateway:
         result = await run_plan(plan, info, send)
         return await self._answer(request, exchange, result, version, base_url, replay)
 
+    async def _preflight(
+        self, request: web.BaseRequest, exchange: Exchange, base_url: str, raw_path: str, pin: int
+    ) -> tuple[web.StreamResponse, int]:
+        """A CORS preflight goes to the upstream as it is (issue 14): it never carries the
+        version header, so no version policy (the app's default version) applies to it."""
+        result = await self.send_upstream(
+            request, exchange, base_url, "OPTIONS", raw_path, request.headers, pin, None
+        )
+        if result.upstream_status is None:
+            # Unreachable or timed out: a failed preflight would hide the gateway's 502/504 for
+            # the actual request from the app; allow it, and let that request tell why.
+            result = ResponseInfo(204, CIMultiDict(cors.preflight_headers(request.headers)))
+        return await self._answer(request, exchange, result, None, base_url)
+
     async def send_upstream(
         self,
         request: web.BaseRequest,
@@ -323,7 +343,7 @@ class Gateway:
         request: web.BaseRequest,
         exchange: Exchange,
         result: ResponseInfo,
-        version: int,
+        version: int | None,
         base_url: str,
         replay: Replay | None = None,
     ) -> tuple[web.StreamResponse, int]:
@@ -360,7 +380,7 @@ class Gateway:
         else:
             tee.add(result.body or b"")
             response = await write_buffered(request, result.status, headers, result.body or b"")
-            answered = response, len(result.body or b"")
+            answered = response, body_bytes(request, response)
         if tee.overflowed:
             self.shadow.skipped(replay.route.name, replay.client_version)
         else:
@@ -368,12 +388,14 @@ class Gateway:
         return answered
 
     def client_headers(
-        self, request: web.BaseRequest, result: ResponseInfo, version: int, base_url: str
+        self, request: web.BaseRequest, result: ResponseInfo, version: int | None, base_url: str
     ) -> CIMultiDict[str]:
-        """The answer's headers as the client gets them: its version, a request id, and a
-        ``Location`` that points at the gateway instead of the upstream."""
+        """The answer's headers as the client gets them: its version (none for a preflight,
+        which asked for none), a request id, and a ``Location`` that points at the gateway
+        instead of the upstream."""
         headers = result.headers
-        headers["X-Kinvey-API-Version"] = _VERSION_TEXT[version]
+        if version is not None:
+            headers["X-Kinvey-API-Version"] = _VERSION_TEXT[version]
         if "X-Kinvey-Request-Id" not in headers:
             headers["X-Kinvey-Request-Id"] = new_request_id()
         location = headers.get("Location")
@@ -398,6 +420,7 @@ class Gateway:
         headers["Server"] = GATEWAY_SERVER
         if echo is not None:
             headers["X-Kinvey-API-Version"] = str(echo)
+        cors.add_answer_headers(headers)
         body = error.body_bytes(client_version)
         response = web.Response(status=error.status_code, headers=headers, body=body)
         return response, body_bytes(request, response)

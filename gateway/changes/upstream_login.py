@@ -1,15 +1,17 @@
 """One upstream login on behalf of a client, shared by the v6 signup and Basic auth changes.
 
 Kinvey's ``POST /user/:appKey/login`` is authorized with the app's own Basic credentials (app
-key + app secret) and takes ``{"username", "password"}``. A v6 upstream may answer with the
-wrapped shape ``{"mfaRequired": false, "user", "authToken"}`` or ask for a second factor
-(``{"mfaRequired": true, ...}``), which the gateway cannot provide: that login fails.
+key + app secret) and takes ``{"username", "password"}`` (or a ``_socialIdentity``). A v6
+upstream may answer with the wrapped shape ``{"mfaRequired": false, "user", "authToken"}`` or
+ask for a second factor (``{"mfaRequired": true, ...}``), which the gateway cannot provide:
+that login fails.
 
 Not a version change: ``changes/__init__`` only loads modules named ``v<N>_*``.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from gateway.kinvey import routes
@@ -34,15 +36,20 @@ def login_path(app_key: str) -> str:
     return f"/user/{quote(app_key, safe='')}/login"
 
 
+def password_login(username: str, password: str) -> dict[str, Any]:
+    return {"username": username, "password": password}
+
+
 async def login_upstream(
-    request: RequestInfo, call_next: Next, username: str, password: str, authorization: str
+    request: RequestInfo, call_next: Next, credentials: dict[str, Any], authorization: str
 ) -> LoginAnswer:
-    """Log ``username`` in upstream through ``call_next``; never raises for upstream answers."""
+    """Log a user in upstream through ``call_next``; never raises for upstream answers.
+
+    ``credentials`` is the login body: a username and password, or a ``_socialIdentity``.
+    """
     app_key = request.route.app_key or ""
     path = login_path(app_key)
-    login = request.derive(
-        "POST", path, routes.match(path), body={"username": username, "password": password}
-    )
+    login = request.derive("POST", path, routes.match(path), body=credentials)
     login.headers["Authorization"] = authorization
     response = await call_next(login)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from gateway.changes.upstream_login import answer_from, login_upstream
+from gateway.changes.upstream_login import answer_from, login_upstream, password_login
 from gateway.kinvey.auth import (
     AuthExchanges,
     BasicCredentials,
@@ -35,7 +35,8 @@ _USER_DOCUMENT_ROUTES = frozenset({"user.me", "user.entity"})
 
 
 def _user_credentials(request: RequestInfo) -> BasicCredentials | None:
-    return user_basic(request.headers.get("Authorization"), request.route.app_key)
+    apps = request.context.settings.apps
+    return user_basic(request.headers.get("Authorization"), request.route.app_key, apps)
 
 
 def _has_user_basic(request: RequestInfo) -> bool:
@@ -57,7 +58,9 @@ class BasicUserAuthRefused(VersionChange):
     that user is saved (`PUT /user/:appKey/:id`, e.g. a password change) through the gateway
     by any client version. Wrong credentials get the login's `401 InvalidCredentials`. A v6
     client on an older upstream gets `401 InvalidCredentials` for user Basic auth, as v6
-    answers.
+    answers. An app's own Basic credentials (an app key with its app or master secret) are
+    never taken for a user's, also on a path that names another or an unknown app: the
+    upstream's answer (`404 AppNotFound`, a disabled app, a wrong secret) reaches the client.
     """
 
     introduced_in = 6
@@ -113,9 +116,8 @@ async def _serve_with_session(
     app_authorization = basic_header(request.route.app_key or "", secret)
 
     async def login() -> LoginAnswer:
-        return await login_upstream(
-            request, call_next, credentials.username, credentials.password, app_authorization
-        )
+        login = password_login(credentials.username, credentials.password)
+        return await login_upstream(request, call_next, login, app_authorization)
 
     async def obtain() -> LoginAnswer:
         answer, without_login = await cache.obtain(key, login)

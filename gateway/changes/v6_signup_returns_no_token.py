@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gateway.changes.upstream_login import login_upstream
+from gateway.changes.upstream_login import login_upstream, password_login
 from gateway.kinvey.auth import AuthExchanges, LoginAnswer, with_authtoken, without_authtoken
 from gateway.kinvey.json_body import BodyDecodeError
 from gateway.versioning import Next, RequestInfo, ResponseInfo, VersionChange, newer, older
@@ -24,9 +24,10 @@ class SignupReturnsNoAuthToken(VersionChange):
     generated password the answer shows once. For v1 to v5 clients (whose SDKs need the token) the
     gateway logs the new user in upstream right after a successful signup, with the submitted or
     generated credentials and the signup request's own app credentials, and puts the session
-    token in `_kmd.authtoken`; when that login fails or the account requires MFA the client still
-    gets its 201 user, without a token. v0 had no sessions and gets the answer as it is. A v6
-    client on an older upstream gets the signup answer without `_kmd.authtoken`.
+    token in `_kmd.authtoken` (a social sign-up, with `_socialIdentity` and no password, logs in
+    with the same `_socialIdentity`); when that login fails or the account requires MFA the
+    client still gets its 201 user, without a token. v0 had no sessions and gets the answer as it
+    is. A v6 client on an older upstream gets the signup answer without `_kmd.authtoken`.
     """
 
     introduced_in = 6
@@ -59,18 +60,19 @@ async def _add_session_token(request: RequestInfo, call_next: Next, response: Re
         return
     credentials = _credentials(request, user)
     if credentials is None:
-        _record(request, "error", "the signup answer has no username or password to log in")
+        _record(request, "error", "the signup answer has no credentials to log in with")
         return
     login = await login_upstream(
-        request, call_next, *credentials, request.headers.get("Authorization", "")
+        request, call_next, credentials, request.headers.get("Authorization", "")
     )
     _record(request, login.result, _reason(login))
     if login.result == "ok" and login.token:
         response.json = with_authtoken(user, login.token)
 
 
-def _credentials(request: RequestInfo, user: Any) -> tuple[str, str] | None:
-    """The username and password to log in with: submitted, else generated (implicit user)."""
+def _credentials(request: RequestInfo, user: Any) -> dict[str, Any] | None:
+    """The login body: the submitted username and password, else generated ones (implicit
+    user), else the submitted ``_socialIdentity`` (a social sign-up has no password)."""
     if not isinstance(user, dict):
         return None
     try:
@@ -82,7 +84,10 @@ def _credentials(request: RequestInfo, user: Any) -> tuple[str, str] | None:
     username = submitted.get("username") or user.get("username")
     password = submitted.get("password") or user.get("password")
     if isinstance(username, str) and isinstance(password, str) and username and password:
-        return username, password
+        return password_login(username, password)
+    identity = submitted.get("_socialIdentity")
+    if isinstance(identity, dict) and identity:
+        return {"_socialIdentity": identity}
     return None
 
 

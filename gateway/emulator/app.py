@@ -2,7 +2,8 @@
 
 Every Kinvey response echoes ``X-Kinvey-API-Version`` (when numeric) and carries a fresh
 ``X-Kinvey-Request-Id``; errors take the shape of the request's version. Storage URLs
-(``/_storage/...``) are not Kinvey API and skip all of that.
+(``/_storage/...``) are not Kinvey API and skip all of that. Every answer carries Kinvey's CORS
+headers, and CORS preflights are answered before anything else (``cors.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 
 from aiohttp import web
 
+from gateway.emulator import cors
 from gateway.emulator.config import EmulatorConfig
 from gateway.emulator.responses import error_response, method_not_allowed, not_found_route
 from gateway.emulator.routes import ROUTES
@@ -46,6 +48,17 @@ async def _serve(request: web.Request, call: Call) -> web.StreamResponse:
 
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:
+    # Preflights carry no version header or credentials: answered before any of that (storage
+    # URLs too, as a storage bucket configured for browser uploads does).
+    preflight = cors.preflight(request)
+    if preflight is not None:
+        return preflight
+    response = await _answer(request)
+    cors.allow_cross_origin(response)
+    return response
+
+
+async def _answer(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE_KEY]
     if request.rel_url.path.startswith(STORAGE_PREFIX):
         return await handle_storage(request, store)

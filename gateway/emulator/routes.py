@@ -46,6 +46,11 @@ ROUTES: tuple[Route, ...] = (
         GET=routes_mfa.list_authenticators,
         POST=routes_mfa.add_authenticator,
     ),
+    route(
+        "/user/:appKey/:id/recovery-codes",
+        GET=routes_mfa.list_recovery_codes,
+        POST=routes_mfa.regenerate_recovery_codes,
+    ),
     route("/user/:appKey/:id/_restore", POST=routes_user.restore_user),
     route(
         "/user/:appKey/:id",

@@ -3,7 +3,9 @@
 Login of an account with ``"mfaRequired": true`` answers ``{"mfaRequired": true,
 "mfaSessionToken", "userId", "authenticators"}``; the client then POSTs ``mfa/challenge`` and
 ``mfa/complete`` with ``Authorization: KinveyMFA <mfaSessionToken>``. The code ``123456``
-completes the login with the v6 wrapped login answer.
+completes the login with the v6 wrapped login answer. ``GET|POST /user/:appKey/:id/recovery-codes``
+list and regenerate the account's one-time recovery codes; a login body carrying one of them
+(``recoveryCode``) logs an MFA account in without a challenge and uses that code up.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from gateway.emulator import auth, versions
 from gateway.emulator.responses import json_response
 from gateway.emulator.routing import Call
 from gateway.emulator.store import new_id, new_token
-from gateway.emulator.users import MFA_CODE, authenticators_of, new_authenticator, public_user
+from gateway.emulator.users import (
+    MFA_CODE,
+    authenticators_of,
+    new_authenticator,
+    new_recovery_codes,
+    public_user,
+)
 from gateway.kinvey.errors import KinveyError
 
 
@@ -80,3 +88,20 @@ async def add_authenticator(call: Call) -> web.StreamResponse:
     authenticator = new_authenticator(kind, name)
     call.store.users[call.params["id"]].authenticators.append(authenticator)
     return json_response(authenticator, status=201)
+
+
+async def list_recovery_codes(call: Call) -> web.StreamResponse:
+    _require_mfa_version(call)
+    _account(call)
+    record = call.store.users[call.params["id"]]
+    if not record.recovery_codes:
+        record.recovery_codes = new_recovery_codes()
+    return json_response({"recoveryCodes": list(record.recovery_codes)})
+
+
+async def regenerate_recovery_codes(call: Call) -> web.StreamResponse:
+    _require_mfa_version(call)
+    _account(call)
+    record = call.store.users[call.params["id"]]
+    record.recovery_codes = new_recovery_codes()
+    return json_response({"recoveryCodes": list(record.recovery_codes)})

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.emulator import auth, versions
+from gateway.emulator import auth, social, versions
 from gateway.emulator.listing import listing_of, matching, query_of, run_listing
 from gateway.emulator.responses import empty_response, json_response, kinvey_error
 from gateway.emulator.routing import Call
@@ -17,21 +17,12 @@ from gateway.emulator.users import (
     generated_password,
     generated_username,
     public_user,
+    used_recovery_code,
 )
 from gateway.kinvey.errors import KinveyError
 
 # Fields the server owns; a client's values for them are dropped.
 _SERVER_FIELDS = ("_id", "_kmd", "_acl", "password", "username")
-
-
-def _refuse_social_identity(call: Call, body: dict[str, Any]) -> None:
-    # The emulator cannot refresh a social/MIC token: fail the way Kinvey does when it can't.
-    if "_socialIdentity" in body:
-        raise KinveyError(
-            "OAuthTokenRefreshError",
-            debug="The emulator cannot refresh social identity tokens",
-            status=versions.oauth_refresh_error_status(call.version),
-        )
 
 
 def _string_field(body: dict[str, Any], name: str) -> str | None:
@@ -50,14 +41,18 @@ def _custom_fields(body: dict[str, Any]) -> Document:
 async def signup(call: Call) -> web.StreamResponse:
     auth.authenticate(call, auth.APP)
     body = await call.json_object(empty_ok=True)
-    _refuse_social_identity(call, body)
+    identity = social.checked_identity(body, call.version)
     username = _string_field(body, "username") or generated_username()
     password = _string_field(body, "password")
     clear_password = None
-    if password is None:  # an implicit user: the server picks the password and shows it once
+    if password is None and identity is None:
+        # An implicit user: the server picks the password and shows it once.
         password = clear_password = generated_password()
     if call.store.user_by_username(username) is not None:
         raise KinveyError("UserAlreadyExists")
+    if identity is not None and social.user_with_identity(call.store, identity) is not None:
+        raise KinveyError("UserAlreadyExists", debug="A user with this social identity exists")
+    password = password or generated_password()  # a social user never logs in with it
     user_id = new_id()
     doc: Document = {"_id": user_id, "username": username, **_custom_fields(body)}
     record = call.store.add_user(stamp_metadata(doc, user_id, None), password)
@@ -83,6 +78,15 @@ def _check_password_login(call: Call, body: dict[str, Any]) -> UserRecord:
     return user
 
 
+def _check_social_login(call: Call, identity: dict[str, Any]) -> UserRecord:
+    user = social.user_with_identity(call.store, identity)
+    if user is None:
+        raise KinveyError("UserNotFound", debug="No user has this social identity")
+    if user.disabled:
+        raise auth.invalid_credentials("This user is disabled")
+    return user
+
+
 async def login(call: Call) -> web.StreamResponse:
     if not versions.has_sessions(call.version):
         raise versions.feature_unavailable(
@@ -90,10 +94,18 @@ async def login(call: Call) -> web.StreamResponse:
         )
     auth.authenticate(call, auth.APP)
     body = await call.json_object()
-    _refuse_social_identity(call, body)
-    user = _check_password_login(call, body)
+    identity = social.checked_identity(body, call.version)
+    if identity is None:
+        user = _check_password_login(call, body)
+    else:
+        user = _check_social_login(call, identity)
     trusted_device = body.get("deviceToken") in user.device_tokens
-    if versions.has_mfa(call.version) and user.mfa_required and not trusted_device:
+    if (
+        versions.has_mfa(call.version)
+        and user.mfa_required
+        and not trusted_device
+        and not used_recovery_code(user, body.get("recoveryCode"))
+    ):
         ensure_authenticator(user)
         return json_response(
             {

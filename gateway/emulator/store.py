@@ -86,6 +86,7 @@ class UserRecord:
     disabled_at: str = ""
     authenticators: list[Document] = field(default_factory=list)
     device_tokens: set[str] = field(default_factory=set)
+    recovery_codes: list[str] = field(default_factory=list)
 
     @property
     def user_id(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from gateway.emulator.store import Document, UserRecord, new_id
 
 MFA_CODE = "123456"  # the one code that completes an MFA login on the emulator
+RECOVERY_CODE_COUNT = 10
 
 
 def public_user(
@@ -37,6 +38,18 @@ def ensure_authenticator(record: UserRecord) -> None:
     """An account that requires MFA has at least one authenticator to be challenged on."""
     if record.mfa_required and not record.authenticators:
         record.authenticators.append(new_authenticator("totp", "Authenticator app"))
+
+
+def new_recovery_codes() -> list[str]:
+    return [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+
+
+def used_recovery_code(record: UserRecord, code: object) -> bool:
+    """Whether ``code`` is one of the account's recovery codes; a used code is gone."""
+    if not isinstance(code, str) or code not in record.recovery_codes:
+        return False
+    record.recovery_codes.remove(code)
+    return True
 
 
 def new_authenticator(kind: str, name: str) -> Document:

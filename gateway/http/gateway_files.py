@@ -28,9 +28,10 @@ from yarl import URL
 
 from gateway.exchange import read_upstream
 from gateway.http import headers as header_rules
+from gateway.http.expect import send_continue
 from gateway.http.streaming import relay, write_buffered
 from gateway.http.upstream import UpstreamClient, UpstreamError, UpstreamResponse
-from gateway.kinvey import routes
+from gateway.kinvey import cors, routes
 from gateway.kinvey.auth import basic_header
 from gateway.kinvey.errors import KinveyError, is_error_body, to_v0_error_body
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
@@ -111,6 +112,8 @@ class GatewayFiles:
                 headers.add(name, value)
         headers.update(ticket.required_headers)
         body = request.content if request.body_exists else None
+        if body is not None:
+            await send_continue(request)
         started = time.monotonic()
         try:
             opened: UpstreamResponse | KinveyError = await self.storage.send(
@@ -128,6 +131,7 @@ class GatewayFiles:
             return await self._error(request, exchange, opened, ticket.client_version)
         answer_headers = header_rules.client_response_headers(opened.headers)
         answer_headers["X-Kinvey-Request-Id"] = exchange.request_id
+        cors.add_answer_headers(answer_headers)  # the URL is the gateway's: browsers ask it
         response, exchange.response_bytes = await relay(
             request, opened, answer_headers, opened.status
         )
@@ -176,6 +180,7 @@ class GatewayFiles:
             "X-Kinvey-Request-Id", exchange.request_id
         )
         exchange.request_id = headers["X-Kinvey-Request-Id"]
+        cors.add_answer_headers(headers)
         if 200 <= result.status < 300:
             return await write_buffered(request, 204, headers, b"")
         try:
@@ -264,6 +269,7 @@ class GatewayFiles:
         headers["X-Kinvey-Request-Id"] = exchange.request_id
         if client_version is not None:
             headers["X-Kinvey-API-Version"] = str(client_version)
+        cors.add_answer_headers(headers)
         return await write_buffered(
             request, error.status_code, headers, error.body_bytes(client_version)
         )

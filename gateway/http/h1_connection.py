@@ -12,7 +12,7 @@ What a proxy must get right about the answer (RFC 9112, and what nginx and Envoy
 
 - 1xx interim answers are consumed and the final one follows. ``100`` is the gateway's to
   send (it answers a client's ``Expect: 100-continue`` itself and forwards no ``Expect``, see
-  ``streaming.answer_expect_continue``); ``102``/``103`` are not forwarded either, a
+  ``http/expect.py``); ``102``/``103`` are not forwarded either, a
   deliberate departure from RFC 9110 §15.2: the gateway's clients are old Kinvey SDKs that
   predate 103 Early Hints, and an interim answer they do not expect could end their request.
 - ``101`` is never asked for (the gateway forwards no ``Upgrade``, and RFC 9110 §7.8 forbids

@@ -23,7 +23,7 @@ HOP_BY_HOP = frozenset(
     )
 )
 # Never forwarded upstream: the gateway sets these itself, or (Expect: 100-continue) answers
-# them itself, as nginx and Envoy do (see streaming.answer_expect_continue).
+# them itself, as nginx and Envoy do (see http/expect.py).
 _REQUEST_DROP = HOP_BY_HOP | {istr("Host"), istr("X-Kinvey-API-Version"), istr("Expect")}
 _RESPONSE_DROP = HOP_BY_HOP | {istr("X-Kinvey-API-Version")}
 

@@ -12,14 +12,16 @@
   closed after it, so keep-alive clients open a new connection (to a replica that is not
   stopping) instead of sending their next request into a connection that is about to close.
 - Requests aiohttp's parser rejects (bad framing, huge or invalid headers, NUL bytes, smuggling
-  attempts) are answered in Kinvey's error shape, logged without a traceback (the client's
-  fault, not ours), and the connection is closed.
+  attempts) are answered with the body the ``error_answer`` the server is given makes (the
+  gateway's: Kinvey's error shape), logged without a traceback (the client's fault, not
+  ours), and the connection is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -30,9 +32,11 @@ from gateway.http.aiohttp_shim import (
     handler_for,
     open_server_connections,
 )
-from gateway.kinvey.errors import KinveyError
 
 log = logging.getLogger("gateway.server")
+
+# (status, the parser's complaint without the client's bytes; None for a server error) -> answer
+ErrorAnswer = Callable[[int, str | None], web.Response]
 
 
 def _safe_reason(exc: BaseException | None, message: str | None) -> str:
@@ -42,7 +46,9 @@ def _safe_reason(exc: BaseException | None, message: str | None) -> str:
     return first.rstrip(": ")[:120] or "malformed request"
 
 
-class KinveyRequestHandler(RequestHandler):
+class ErrorAnsweringHandler(RequestHandler):
+    error_answer: ErrorAnswer
+
     def handle_error(
         self,
         request: web.BaseRequest,
@@ -52,26 +58,23 @@ class KinveyRequestHandler(RequestHandler):
     ) -> web.StreamResponse:
         if request.writer.output_size > 0:
             raise ConnectionError("response already started; cannot send an error")
+        reason: str | None = None
         if status >= 500:
             self.logger.error("error handling request: %s", type(exc).__name__, exc_info=exc)
-            error = KinveyError("KinveyInternalErrorStop", status=status)
         else:
             reason = _safe_reason(exc, message)
             self.logger.info("rejected a malformed request (%d): %s", status, reason)
-            error = KinveyError("BadRequest", status=status, debug=reason)
-        response = web.Response(
-            status=error.status_code,
-            body=error.body_bytes(),
-            content_type="application/json",
-            charset="utf-8",
-        )
+        response = self.error_answer(status, reason)
         response.force_close()
         return response
 
 
 class CappedServer(web.Server):
-    def __init__(self, *args: Any, max_connections: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_connections: int, error_answer: ErrorAnswer, **kwargs: Any
+    ) -> None:
         super().__init__(*args, auto_decompress=False, **kwargs)
+        self.error_answer = error_answer
         self.max_connections = max_connections
         self.refused_connections = 0
         self.draining = False
@@ -81,7 +84,10 @@ class CappedServer(web.Server):
         return self.draining
 
     def __call__(self) -> RequestHandler:
-        return handler_for(self, KinveyRequestHandler)
+        handler = handler_for(self, ErrorAnsweringHandler)
+        assert isinstance(handler, ErrorAnsweringHandler)
+        handler.error_answer = self.error_answer
+        return handler
 
     def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         super().connection_made(handler, transport)

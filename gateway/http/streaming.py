@@ -17,7 +17,6 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.http.aiohttp_shim import HttpVersion11
 from gateway.http.whole_answer import GATEWAY_SERVER, WRITE_BUFFER_HIGH, answer_whole
 
 if TYPE_CHECKING:
@@ -179,25 +178,3 @@ async def write_buffered(
     if whole is not None:
         return whole
     return web.Response(status=status, headers=headers, body=body)
-
-
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-def answer_expect_continue(request: web.BaseRequest) -> None:
-    """Tell a client that waits for ``100 Continue`` to send its body.
-
-    The gateway answers the expectation itself and does not forward ``Expect`` (it is dropped
-    like a hop-by-hop header), as nginx and Envoy do by default: the client's body is read as
-    soon as the request arrives, whether it is streamed to the upstream (pass-through) or
-    buffered for a translated route, so the client must not wait for an upstream that never
-    sees the expectation. An HTTP/1.0 client or a request without a body gets no ``100``
-    (RFC 9110 §10.1.1).
-    """
-    if (
-        request.version >= HttpVersion11
-        and request.body_exists
-        and request.headers.get("Expect", "").lower() == "100-continue"
-        and request.transport is not None
-    ):
-        request.transport.write(CONTINUE)

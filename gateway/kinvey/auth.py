@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,12 +54,30 @@ def parse_basic(header: str | None) -> BasicCredentials | None:
     return BasicCredentials(username, password)
 
 
-def user_basic(header: str | None, app_key: str | None) -> BasicCredentials | None:
-    """Basic credentials of an end user: any username but the app key (app/master secret)."""
+# Kinvey app keys start with this; no end user's username is taken for one (issue 14).
+APP_KEY_PREFIX = "kid_"
+
+
+def is_app_key(name: str, known_app_keys: Collection[str] = ()) -> bool:
+    """Whether ``name`` names an app (one the gateway knows, or shaped like a Kinvey app key)."""
+    return name.startswith(APP_KEY_PREFIX) or name in known_app_keys
+
+
+def user_basic(
+    header: str | None, app_key: str | None, known_app_keys: Collection[str] = ()
+) -> BasicCredentials | None:
+    """Basic credentials of an end user: not an app's key with its app or master secret.
+
+    App credentials on a path that names another or an unknown app are still app credentials:
+    the upstream answers them (``404 AppNotFound``, a disabled app, a wrong secret), never a
+    user login made on the client's behalf.
+    """
     if app_key is None:
         return None
     credentials = parse_basic(header)
     if credentials is None or credentials.username == app_key:
+        return None
+    if is_app_key(credentials.username, known_app_keys):
         return None
     return credentials
 

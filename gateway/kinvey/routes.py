@@ -56,6 +56,8 @@ _BLOB_LOC = {
     "download-loc": "blob.download_loc",
     "remove-loc": "blob.remove_loc",
 }
+# Per-user MFA resources (v6): authenticators, and the recovery codes (list, regenerate).
+_USER_MFA_RESOURCES = frozenset({"authenticators", "recovery-codes"})
 _USER_NAMED = {"login": "user.login", "_logout": "user.logout", "_me": "user.me"}
 
 
@@ -156,7 +158,7 @@ def _user(seg: list[str], n: int, app: str) -> RouteMatch:
         if third.startswith("_"):
             return RouteMatch("user.action", app)
         return RouteMatch("user.entity", app, None, third)
-    if seg[3] == "authenticators":
+    if seg[3] in _USER_MFA_RESOURCES:
         return RouteMatch("user.mfa", app, None, third)
     if n == 4 and seg[3] == "_restore":
         return RouteMatch("user.restore", app, None, third)

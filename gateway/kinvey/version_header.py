@@ -37,8 +37,9 @@ def parse_version(
     if raw is None:
         return default
     text = raw.strip()
+    digits = text[1:] if text.startswith("-") else text
     # str.isdigit() accepts non-ASCII digits; Kinvey's header is ASCII only.
-    if not text or len(text) > _MAX_DIGITS or not text.isascii() or not text.isdigit():
+    if not digits or len(digits) > _MAX_DIGITS or not digits.isascii() or not digits.isdigit():
         return VersionRefused(
             KinveyError(
                 "APIVersionNotAvailable",
@@ -53,6 +54,12 @@ def parse_version(
                 "APIVersionNotAvailable",
                 debug=f"API version {version} is unknown; the newest is {newest}",
             ),
+            version,
+        )
+    if version < 0:
+        # Still a number, so it is echoed (§1) like any other refused version.
+        return VersionRefused(
+            KinveyError("APIVersionNotAvailable", debug=f"API version {version} does not exist"),
             version,
         )
     if version < minimum:

@@ -8,13 +8,13 @@ client would have received; it is counted in no request, upstream or translation
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.exchange import BodyTooLarge, Exchange, read_bounded
-from gateway.http.streaming import client_body
 from gateway.kinvey.codings import offer_decodable
 from gateway.kinvey.routes import RouteMatch
 from gateway.settings import Settings
@@ -57,7 +57,7 @@ class ShadowHost(Protocol):
     ) -> ResponseInfo: ...
 
     def client_headers(
-        self, request: web.BaseRequest, result: ResponseInfo, version: int, base_url: str
+        self, request: web.BaseRequest, result: ResponseInfo, version: int | None, base_url: str
     ) -> CIMultiDict[str]: ...
 
     def public_base(self, request: web.BaseRequest) -> str: ...
@@ -71,20 +71,19 @@ async def replay_of(
     version: int,
     pin: int,
     base_url: str,
-    body_timeout: float,
+    stream: AsyncIterator[bytes] | None,
 ) -> Replay | None:
     """The sampled request, with its body read (it is small: only a ``_group`` read has one);
     None, counted as skipped, when the body is larger than a shadow comparison takes or coded
     (it is then read the way the request path reads it, not here)."""
     body: bytes | None = None
-    if request.body_exists:
+    if stream is not None:
         limit = shadow.config.max_body_bytes
         length = request.content_length
         if length is None or length > limit or "Content-Encoding" in request.headers:
             shadow.skipped(match.name, version)
             return None
         try:
-            stream = client_body(request.content, body_timeout)
             body = await read_bounded(stream, length, limit, _uncharged)
         except BodyTooLarge:  # the body outgrew its own Content-Length: not a sample
             shadow.skipped(match.name, version)

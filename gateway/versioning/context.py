@@ -8,6 +8,7 @@ imports nothing above it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -17,9 +18,13 @@ T = TypeVar("T")
 
 
 class SettingsView(Protocol):
-    """The gateway's settings, read by dotted name (``"limits.result_set_limit"``)."""
+    """The gateway's settings, read by dotted name (``"limits.result_set_limit"``), and the
+    configured apps by app key."""
 
     def __getitem__(self, path: str) -> Any: ...
+
+    @property
+    def apps(self) -> Mapping[str, Any]: ...
 
 
 class AppView(Protocol):

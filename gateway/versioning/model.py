@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote_plus
 
 from multidict import CIMultiDict
 
+from gateway.kinvey import cors
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.json_body import decode_json, encode_json
 from gateway.kinvey.routes import RouteMatch
@@ -160,13 +161,13 @@ class ResponseInfo:
 
     @classmethod
     def from_error(cls, error: KinveyError) -> ResponseInfo:
-        response = cls(error.status_code)
-        response.json = error.body()
-        return response
+        return cls.from_json(error.status_code, error.body())
 
     @classmethod
     def from_json(cls, status: int, value: Any) -> ResponseInfo:
+        """An answer the gateway makes itself; cross-origin apps must be able to read it."""
         response = cls(status)
+        cors.add_answer_headers(response.headers)
         response.json = value
         return response
 

@@ -22,6 +22,10 @@ def test_basic_credentials_parse_and_app_credentials_are_not_user_credentials() 
     assert user_basic(header, "kid_x") == parsed
     assert user_basic(basic_header("kid_x", "secret"), "kid_x") is None
     assert user_basic(header, None) is None
+    # Issue 14: an app's credentials on another app's path are still an app's credentials.
+    assert user_basic(basic_header("kid_other", "secret"), "kid_x") is None
+    assert user_basic(basic_header("legacy", "secret"), "kid_x", {"legacy"}) is None
+    assert user_basic(basic_header("legacy", "secret"), "kid_x") is not None
     for bad in (None, "", "Basic", "Basic !!!", "Kinvey abc", "Basic " + "bm9jb2xvbg=="):
         assert parse_basic(bad) is None, bad
 

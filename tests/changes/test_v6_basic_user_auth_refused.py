@@ -15,6 +15,7 @@ from gateway.emulator import EmulatorConfig, create_emulator_app
 from gateway.emulator.app import STORE_KEY
 from gateway.emulator.store import EmulatorStore
 from gateway.kinvey.auth import split_authorization
+from gateway.settings import load_settings
 from gateway.versioning import RequestInfo, ResponseInfo
 from tests.changes.support import (
     APP_AUTH,
@@ -325,3 +326,52 @@ async def test_a_password_field_saved_in_another_collection_keeps_the_sessions()
     assert (await harness.run(save, kinvey)).status == 200
     await harness.run(_user_request(harness), kinvey)
     assert [seen.raw_path for seen in harness.seen] == [LOGIN, BOOKS, save.raw_path, BOOKS]
+
+
+APP_ELSEWHERE = [
+    ("/appdata/kid_other/books", APP_AUTH),  # this app's key and secret, another app's path
+    ("/user/kid_unknown/_me", MASTER_AUTH),
+    ("/appdata/kid_other/books", basic(APP_KEY, "wrong-secret")),
+    (BOOKS, basic("kid_other", "other-secret")),  # another app's credentials, this app's path
+]
+
+
+@pytest.mark.parametrize(("client", "upstream"), [(0, 6), (3, 6), (5, 6), (6, 5), (6, 3)])
+@pytest.mark.parametrize(("path", "authorization"), APP_ELSEWHERE)
+async def test_app_credentials_on_another_apps_path_reach_the_upstream_untouched(
+    client: int, upstream: int, path: str, authorization: str
+) -> None:
+    """Issue 14: never exchanged for a session, never refused as user Basic; the upstream's
+    answer (here 404 AppNotFound) is what the client gets, in its version's shape."""
+    harness = Harness()
+
+    async def kinvey(request: RequestInfo) -> ResponseInfo:
+        return error_answer("AppNotFound", 404, "no such app")
+
+    request = harness.request(
+        "GET", path, client, upstream, headers={"Authorization": authorization}
+    )
+    response = await harness.run(request, kinvey)
+    assert response.status == 404
+    upstreams = error_answer("AppNotFound", 404, "no such app").json
+    assert response.json == ({"error": "AppNotFound text"} if client == 0 else upstreams)
+    assert [(seen.raw_path, seen.headers["Authorization"]) for seen in harness.seen] == [
+        (path, authorization)
+    ]
+    assert harness.metrics.auth == []
+
+
+async def test_a_configured_app_key_without_the_kid_prefix_is_an_app_too() -> None:
+    environ = {
+        f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": APP_SECRET,
+        "KINVEY_GATEWAY_APP_SECRET_legacyapp": "its-secret",
+    }
+    harness = Harness(settings=load_settings(None, environ))
+
+    async def kinvey(request: RequestInfo) -> ResponseInfo:
+        return error_answer("AppNotFound", 404)
+
+    as_app = basic("legacyapp", "its-secret")
+    request = harness.request("GET", "/appdata/kid_x/b", 3, 6, headers={"Authorization": as_app})
+    assert (await harness.run(request, kinvey)).status == 404
+    assert harness.seen[0].headers["Authorization"] == as_app

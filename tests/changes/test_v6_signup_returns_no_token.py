@@ -171,3 +171,41 @@ async def test_other_posts_with_credentials_do_not_log_in() -> None:
 async def test_other_answers_keep_their_token_for_newer_clients() -> None:
     user = {**CREATED, "_kmd": {"authtoken": "kept"}}
     await assert_untouched("POST", f"/rpc/{APP_KEY}/custom/me", 6, 5, body={}, answer=user)
+
+
+SOCIAL = {"facebook": {"id": "fb-1", "access_token": "tok", "expires": 4102444800}}
+
+
+@pytest.mark.parametrize("client", [1, 3, 5])
+async def test_a_social_signup_logs_in_with_the_same_social_identity(client: int) -> None:
+    """Issue 14: no username or password to log in with; Kinvey logged such users in with the
+    ``_socialIdentity`` they signed up with, and so does the gateway."""
+    harness = Harness()
+    social_user = {**CREATED, "username": "generated-name", "_socialIdentity": SOCIAL}
+    request = harness.request(
+        "POST",
+        SIGNUP,
+        client,
+        6,
+        body={"_socialIdentity": SOCIAL},
+        headers={"Authorization": APP_AUTH},
+    )
+    response = await harness.run(
+        request, _backend(_wrapped("tok-s"), json_answer(201, social_user))
+    )
+    assert response.status == 201
+    assert response.json["_kmd"]["authtoken"] == "tok-s"
+    assert json.loads(harness.seen[1].body or b"") == {"_socialIdentity": SOCIAL}
+    assert harness.metrics.auth == [("login_after_signup", "ok", "none")]
+
+
+async def test_a_social_signup_end_to_end_against_the_emulator(
+    start_gateway_on_emulator: StartGatewayOnEmulator, http_session: aiohttp.ClientSession
+) -> None:
+    on_v6 = await start_gateway_on_emulator(6)
+    v4 = AppClient(on_v6.url, 4, session=http_session)
+    created = await v4.call("POST", SIGNUP, auth=APP_AUTH, body={"_socialIdentity": SOCIAL})
+    assert created.status == 201, created.raw
+    token = created.json["_kmd"]["authtoken"]
+    me = await v4.call("GET", f"/user/{APP_KEY}/_me", auth=f"Kinvey {token}")
+    assert me.status == 200 and me.json["_id"] == created.json["_id"]

@@ -70,7 +70,39 @@ MFA_ENDPOINT_STEPS = (
     "add an authenticator",
 )
 
+RECOVERY_LOGIN = ("login of an MFA account with a recovery code",)
+
 DIVERGENCES: tuple[Divergence, ...] = (
+    Divergence(
+        "recovery-codes",
+        RECOVERY_LOGIN,
+        PRE_MFA_WITH_SESSIONS,
+        MFA_PIN,
+        401,
+        "§4 v6: a pre-v6 app cannot log an MFA account in, whatever its login body carries (a "
+        "recovery code included); the reference below v6 knows no MFA and logs the user in",
+        error="InvalidCredentials",
+        description_mentions="multi-factor",
+    ),
+    Divergence(
+        "recovery-codes",
+        ("list recovery codes", "regenerate recovery codes"),
+        V6,
+        PRE_MFA_PINS,
+        400,
+        "§3/§4 v6: recovery codes are MFA endpoints, v6 only; on an older upstream → "
+        "400 FeatureUnavailable",
+        error="FeatureUnavailable",
+    ),
+    Divergence(
+        "recovery-codes",
+        RECOVERY_LOGIN,
+        V6,
+        PRE_MFA_PINS,
+        200,
+        "§4 v6 Up: an older upstream knows no MFA; its answer is passed on as it is",
+        fields={"mfaRequired": False},
+    ),
     Divergence(
         "mfa-login",
         ("login of an MFA account",),

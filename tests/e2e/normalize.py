@@ -25,7 +25,9 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _URL = re.compile(r"https?://", re.IGNORECASE)
 _ERROR_NAME = re.compile(r"[A-Z][A-Za-z0-9]+")
 
-TOKEN_KEYS = frozenset({"authtoken", "authToken", "mfaSessionToken", "deviceToken"})
+TOKEN_KEYS = frozenset(
+    {"authtoken", "authToken", "mfaSessionToken", "deviceToken", "recoveryCodes"}
+)
 SECRET_KEYS = frozenset({"password"})
 ERROR_TEXT_KEYS = frozenset({"description", "debug"})
 

@@ -11,6 +11,7 @@ import aiohttp
 from tests.e2e import (
     scenarios_data,
     scenarios_files,
+    scenarios_gaps,
     scenarios_mfa,
     scenarios_queries,
     scenarios_surface_data,
@@ -65,6 +66,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("push-endpoints", scenarios_surface_services.push_and_endpoints, (1, 6)),
     Scenario("files-surface", scenarios_surface_services.files_surface, (3,)),
     Scenario("route-errors", scenarios_surface_services.errors_on_every_route, (1,)),
+    # Issue 14's gaps (tests/e2e/scenarios_gaps.py).
+    Scenario("app-credentials", scenarios_gaps.app_credentials_elsewhere, (1,)),
+    Scenario("social-signup", scenarios_gaps.social_signup, (1, 6)),
+    Scenario("recovery-codes", scenarios_gaps.recovery_codes, (6,)),
+    Scenario("gateway-answers", scenarios_gaps.gateway_answers, (5,)),
+    Scenario("expect-continue", scenarios_gaps.expect_continue, (1, 3, 5)),
 )
 
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

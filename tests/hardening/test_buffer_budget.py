@@ -29,6 +29,7 @@ SAMPLE_PATHS = {
     "blob.entity": f"/blob/{APP_KEY}/f1",
     "user.collection": f"/user/{APP_KEY}",
     "user.entity": f"/user/{APP_KEY}/u1",
+    "user.login": f"/user/{APP_KEY}/login",
 }
 
 

@@ -180,13 +180,20 @@ def emulator(versions: tuple[int, int, int], log_dir: Path) -> Iterator[Service]
 
 @contextlib.contextmanager
 def gateway(
-    upstream: str, pin: int, log_dir: Path, config_file: Path | None = None
+    upstream: str,
+    pin: int,
+    log_dir: Path,
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
 ) -> Iterator[Service]:
-    """``kinvey-gateway serve`` pinned to ``pin`` in front of ``upstream``; ready on /readyz."""
+    """``kinvey-gateway serve`` pinned to ``pin`` in front of ``upstream``; ready on /readyz.
+
+    ``config_file`` is passed with ``--config``; ``environ`` adds settings
+    (``KINVEY_GATEWAY_*``) to the process's environment."""
     port, admin_port = free_port(), free_port()
     config = ["--config", str(config_file)] if config_file is not None else []
     process, log_path = _spawn(
-        f"gateway-pin{pin}",
+        f"gateway-pin{pin}-{port}",
         [
             "serve",
             *_flags(
@@ -202,6 +209,7 @@ def gateway(
             f"KINVEY_GATEWAY_APP_SECRET_{APP_KEY}": APP_SECRET,
             "KINVEY_GATEWAY_URL_SIGNING_SECRET": "sdk-flavours-url-signing-secret",
             "KINVEY_GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0.05",
+            **(environ or {}),
         },
     )
     try:

@@ -18,6 +18,14 @@ for (const method of ['log', 'info', 'debug', 'trace']) {
 }
 
 const path = require('path');
+const { runSteps, describeError } = require('./steps');
+
+// File content as the Node SDKs take and give it.
+const NODE_BYTES = {
+  fromText: (text) => Buffer.from(text, 'utf8'),
+  equal: (got, want) => Buffer.isBuffer(got) && got.equals(want),
+  describe: (value) => (Buffer.isBuffer(value) ? value.toString('base64') : value),
+};
 
 const STEP_TIMEOUT_MS = Number(process.env.SDK_STEP_TIMEOUT_MS || 20000);
 
@@ -43,196 +51,6 @@ function readInputs(argv, env) {
   return inputs;
 }
 
-// A short, JSON-safe picture of whatever an SDK rejected with (Error subclasses, plain objects
-// of the 1.x library, strings).
-function describeError(error) {
-  if (error === null || error === undefined) return { name: String(error) };
-  if (typeof error !== 'object') return { name: 'NonError', message: String(error) };
-  const out = { name: error.name || (error.constructor && error.constructor.name) || 'Error' };
-  const message = error.message || error.description;
-  if (message) out.message = String(message);
-  if (error.debug) out.debug = typeof error.debug === 'string' ? error.debug : JSON.stringify(error.debug);
-  const status = error.code || error.statusCode || error.status;
-  if (status !== undefined) out.status = status;
-  return out;
-}
-
-function withTimeout(promise, label) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${label} did not finish within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// A step passes when its body resolves to a detail; it fails when the body throws, with an
-// `expected` message (a check on what the SDK returned) or the SDK's own error.
-class CheckFailed extends Error {}
-
-function check(condition, message, detail) {
-  if (!condition) {
-    const error = new CheckFailed(message);
-    error.detail = detail;
-    throw error;
-  }
-}
-
-// Runs `body` and asserts it rejects; `accept(error)` says whether it is the right rejection.
-async function expectRejection(body, accept, what) {
-  let result;
-  try {
-    result = await body();
-  } catch (error) {
-    check(accept(error), `rejected, but not with ${what}`, { error: describeError(error) });
-    return { rejectedWith: describeError(error) };
-  }
-  check(false, `expected ${what}, but the call succeeded`, { result });
-  return undefined;
-}
-
-function randomToken() {
-  return Math.random().toString(36).slice(2, 10);
-}
-
-function sameNames(entities, names) {
-  return JSON.stringify(entities.map((e) => e.name).sort()) === JSON.stringify([...names].sort());
-}
-
-function buildSteps(driver, inputs) {
-  const run = `${inputs.flavour}-${Date.now().toString(36)}-${randomToken()}`;
-  const username = `sdk-${run}`;
-  const password = `pw-${randomToken()}-${randomToken()}`;
-  const collection = `sdk_things_${run.replace(/-/g, '_')}`;
-  // Valid UTF-8 text that is not JSON: the v4/v6 SDKs hand a download back as a decoded string,
-  // and parse it when it looks like JSON.
-  const fileBytes = Buffer.from(`kinvey-gateway SDK round trip (${run}): \u00e9\u00fc\u2713\n`, 'utf8');
-  const state = { userId: undefined, ids: {}, fileId: undefined };
-
-  return [
-    ['init', async () => {
-      await driver.init(inputs);
-      return { sdk: driver.sdk, apiVersion: driver.apiVersion, baseUrl: inputs.baseUrl };
-    }],
-    ['ping', async () => {
-      const response = await driver.ping();
-      check(response && typeof response === 'object', 'ping answered no object', { response });
-      return { response };
-    }],
-    ['signup', async () => {
-      const user = await driver.signup(username, password);
-      check(user && user._id, 'signup returned no _id', { user });
-      check(user.username === username, 'signup returned another username', { user });
-      state.userId = user._id;
-      // The contract at the SDK's version: signups answer with _kmd.authtoken below v6, without at v6.
-      const tokenInResponse = Boolean(user._kmd && user._kmd.authtoken);
-      check(tokenInResponse === driver.apiVersion < 6,
-        `signup response ${tokenInResponse ? 'has' : 'lacks'} _kmd.authtoken at API version ${driver.apiVersion}`,
-        { user });
-      // v3/v4 SDKs take the signup response as the session (it must carry _kmd.authtoken);
-      // the v6 SDK logs in separately.
-      const session = await driver.sessionToken();
-      check(Boolean(session) === driver.signupStartsSession,
-        driver.signupStartsSession ? 'no session token after signup' : 'unexpected session after signup',
-        { user, session: Boolean(session) });
-      return { _id: user._id, username, tokenInResponse, session: Boolean(session) };
-    }],
-    ['logout', async () => {
-      await driver.logout();
-      const session = await driver.sessionToken();
-      check(!session, 'still a session after logout', {});
-      return { session: false };
-    }],
-    ['login-wrong-password', async () => expectRejection(
-      () => driver.login(username, `${password}-wrong`),
-      (error) => driver.isInvalidCredentials(error),
-      "the SDK's invalid-credentials error",
-    )],
-    ['login', async () => {
-      const user = await driver.login(username, password);
-      check(user && user._id === state.userId, 'login returned another user', { user });
-      const session = await driver.sessionToken();
-      check(Boolean(session), 'no session token after login', { user });
-      return { _id: user._id };
-    }],
-    ['save-three', async () => {
-      const saved = [];
-      for (const entity of [
-        { name: 'alpha', kind: 'fruit', n: 1 },
-        { name: 'beta', kind: 'fruit', n: 2 },
-        { name: 'gamma', kind: 'veg', n: 3 },
-      ]) {
-        const result = await driver.save(collection, entity);
-        check(result && result._id && result.name === entity.name, 'save returned no entity', { result });
-        state.ids[entity.name] = result._id;
-        saved.push(result._id);
-      }
-      return { collection, ids: saved };
-    }],
-    ['find-by-id', async () => {
-      const entity = await driver.findById(collection, state.ids.beta);
-      check(entity && entity._id === state.ids.beta && entity.kind === 'fruit' && entity.n === 2,
-        'findById returned another entity', { entity });
-      return { _id: entity._id, name: entity.name };
-    }],
-    ['find-missing-id', async () => expectRejection(
-      () => driver.findById(collection, `missing-${randomToken()}`),
-      (error) => driver.isNotFound(error),
-      "the SDK's not-found error",
-    )],
-    ['query', async () => {
-      const entities = await driver.findWhere(collection, 'kind', 'fruit');
-      check(Array.isArray(entities) && sameNames(entities, ['alpha', 'beta']),
-        'query kind == fruit did not return alpha and beta', { entities });
-      return { names: entities.map((e) => e.name).sort() };
-    }],
-    ['count', async () => {
-      const count = await driver.count(collection);
-      check(count === 3, 'count is not 3', { count });
-      return { count };
-    }],
-    ['remove-by-id', async () => {
-      const removed = await driver.removeById(collection, state.ids.gamma);
-      check(removed === 1, 'removeById did not remove one entity', { removed });
-      const count = await driver.count(collection);
-      check(count === 2, 'count after removeById is not 2', { count });
-      return { removed, count };
-    }],
-    ['remove-by-query', async () => {
-      const removed = await driver.removeWhere(collection, 'kind', 'fruit');
-      check(removed === 2, 'remove kind == fruit did not remove two entities', { removed });
-      const count = await driver.count(collection);
-      check(count === 0, 'count after remove by query is not 0', { count });
-      return { removed, count };
-    }],
-    ['file-upload', async () => {
-      const file = await driver.uploadFile(fileBytes, `${run}.txt`, 'text/plain');
-      check(file && file._id, 'upload returned no _id', { file });
-      state.fileId = file._id;
-      return { _id: file._id, size: fileBytes.length };
-    }],
-    ['file-download', async () => {
-      check(state.fileId, 'nothing was uploaded', {});
-      const bytes = await driver.downloadFile(state.fileId);
-      check(Buffer.isBuffer(bytes) && bytes.equals(fileBytes), 'downloaded bytes differ from the upload',
-        { expected: fileBytes.toString('base64'), got: Buffer.isBuffer(bytes) ? bytes.toString('base64') : bytes });
-      return { size: bytes.length };
-    }],
-    ['delete-user', async () => {
-      check(state.userId, 'no user was signed up', {});
-      await driver.removeUser(state.userId);
-      return { _id: state.userId };
-    }],
-    ['login-deleted-user', async () => {
-      await driver.logout();
-      return expectRejection(
-        () => driver.login(username, password),
-        (error) => driver.isInvalidCredentials(error),
-        "the SDK's invalid-credentials error",
-      );
-    }],
-  ];
-}
-
 function emit(step, ok, detail) {
   process.stdout.write(`${JSON.stringify({ step, ok, detail })}\n`);
 }
@@ -241,18 +59,7 @@ async function main() {
   const inputs = readInputs(process.argv.slice(2), process.env);
   // eslint-disable-next-line global-require, import/no-dynamic-require
   const driver = require(path.join(__dirname, inputs.flavour, 'driver.js'));
-  let failures = 0;
-  for (const [step, body] of buildSteps(driver, inputs)) {
-    try {
-      emit(step, true, await withTimeout(body(), step));
-    } catch (error) {
-      failures += 1;
-      const detail = error instanceof CheckFailed
-        ? { expected: error.message, ...error.detail }
-        : { error: describeError(error) };
-      emit(step, false, detail);
-    }
-  }
+  const failures = await runSteps(driver, inputs, NODE_BYTES, emit, STEP_TIMEOUT_MS);
   // Some SDKs keep timers or sockets alive (pubnub, keep-alive agents): exit explicitly.
   process.exit(failures === 0 ? 0 : 1);
 }

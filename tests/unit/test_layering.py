@@ -43,7 +43,6 @@ KNOWN_LAYER_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("gateway.http.gateway_files", "gateway.settings"): "issue 16: one handler",
     ("gateway.http.gateway_files", "gateway.versioning"): "issue 16: one handler",
     ("gateway.http.tls", "gateway.settings"): "issue 16: transport receives typed options",
-    ("gateway.http.server", "gateway.kinvey.errors"): "issue 16: transport knows no Kinvey",
     # issue 16 item 3 (typed settings): the newest version reaches validation by injection.
 }
 # Import cycles between modules, by their members (issue 16 item 2).

@@ -28,6 +28,7 @@ from gateway.kinvey.routes import KNOWN_ROUTES, match
         ("/user/kid_a/_lookup", "user.action", "kid_a", None, None),
         ("/user/kid_a/mfa/challenge", "user.mfa", "kid_a", None, None),
         ("/user/kid_a/u1/authenticators/a1", "user.mfa", "kid_a", None, "u1"),
+        ("/user/kid_a/u1/recovery-codes", "user.mfa", "kid_a", None, "u1"),
         ("/user/kid_a/u1/_restore", "user.restore", "kid_a", None, "u1"),
         ("/user/kid_a/u1", "user.entity", "kid_a", None, "u1"),
         ("/blob/kid_a", "blob.collection", "kid_a", None, None),

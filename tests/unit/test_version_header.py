@@ -21,7 +21,7 @@ def test_whole_numbers_in_range(raw: str) -> None:
         ("abc", None),
         ("1.5", None),
         ("", None),
-        ("-2", None),
+        ("-2", -2),  # numeric: echoed even though refused (§1, issue 14)
         ("1e3", None),
         ("99999", None),
         ("\u0663", None),
