@@ -64,7 +64,10 @@ def html5_sdk() -> None:
 def gateway_default_0(v6_only_emulator: Service, logs: Path) -> Iterator[Service]:
     """Pinned to 6, requests without a version header taken as v0 (so preflights would be)."""
     with gateway(
-        v6_only_emulator.url, 6, logs, {"KINVEY_GATEWAY_DEFAULT_CLIENT_API_VERSION": "0"}
+        v6_only_emulator.url,
+        6,
+        logs,
+        environ={"KINVEY_GATEWAY_DEFAULT_CLIENT_API_VERSION": "0"},
     ) as service:
         yield service
 
