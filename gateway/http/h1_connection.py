@@ -168,7 +168,11 @@ class UpstreamConnection(ParsingProtocol):
                 # Bytes after a complete answer: deliver the answer, never reuse the connection.
                 self.should_close = True
                 data = data[: self._body_left]
-            if data:
+            if data or self._body is not None:
+                # ``b""`` too: it is how aiohttp's ``resume_reading`` (its body reader has room
+                # again) tells the parser to go on. A parser paused by a full reader keeps the
+                # rest of its packet, maybe the answer's end (llhttp's message-complete, the
+                # ``0`` chunk) that no later packet will bring: unfed, the body never ends.
                 if self._body_left > 0:
                     self._body_left -= len(data)
                 messages, _, _ = parser.feed_data(data)

@@ -463,3 +463,43 @@ async def test_bytes_after_an_answer_behind_an_interim_one_never_reach_the_next_
     upstream.answer = lambda _: next(answers)
     assert (await _call(client, upstream))[1] == b"one"
     assert (await _call(client, upstream))[1] == b"two"
+
+
+# One byte more than a body reader holds before it pauses the socket (aiohttp's read limit of
+# 64 KiB, doubled for the high-water mark): the byte that pauses the reader is the answer's last.
+_FILLS_THE_READER = 2 * 2**16 + 1
+
+
+@pytest.mark.parametrize("framing", ["Content-Length", "chunked"])
+async def test_an_answer_whose_last_bytes_fill_the_body_reader_ends_and_frees_the_connection(
+    client: UpstreamClient, upstream: ScriptedUpstream, counts: Counts, framing: str
+) -> None:
+    """The parser pauses when the body reader is full, keeping the rest of the packet (here the
+    answer's end: llhttp's message-complete, or the chunked ``0`` chunk) until aiohttp's
+    ``resume_reading`` feeds it ``b""``. Nothing else will come on the connection, so if that
+    empty feed is dropped the body never ends: the reader waits forever (here until the read
+    timeout), the connection never goes back to the pool, and through the gateway the
+    client's next request on its keep-alive connection hangs. The answer is read only once
+    all of it has reached the reader, so the last byte is the one that pauses it."""
+    body = bytes(range(256)) * (_FILLS_THE_READER // 256) + b"!"
+    assert len(body) == _FILLS_THE_READER
+    if framing == "chunked":
+        wire = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + wire
+    else:
+        big = ok(body)
+    answers = iter([big, ok(b"next")])
+    upstream.answer = lambda _: next(answers)
+    response = await client.send(upstream.url, "GET", "/big", CIMultiDict(), None)
+    try:
+        for _ in range(500):  # bounded: until every body byte has reached the reader
+            if response.content.total_bytes == len(body):
+                break
+            await asyncio.sleep(0.01)
+        assert response.content.total_bytes == len(body)
+        assert await asyncio.wait_for(response.content.read(), 5) == body
+    finally:
+        response.release()
+    assert client.connections_in_use() == 0
+    assert (await _call(client, upstream))[1] == b"next"
+    assert (upstream.connections, counts.reused) == (1, 1)  # the same connection, kept alive

@@ -87,3 +87,32 @@ async def test_a_pool_wait_that_times_out_is_a_503_named_in_the_access_log_and_m
         )
         == 1
     )
+
+
+async def test_a_large_relayed_answer_ends_and_the_next_request_on_the_connection_is_answered(
+    start_gateway_on_emulator: StartGatewayOnEmulator,
+) -> None:
+    """One keep-alive connection of a v0 client on a v4 pin: a small chunked insert, then a
+    large one (its JSON sent chunked in 64 KiB pieces) whose ~600 kB answer is relayed back,
+    then a GET. The large answer fills the upstream body reader (the parser pauses) as it
+    streams, and its end must still be parsed once the reader has room again; otherwise the
+    relay waits for a body end that never comes: the answer's bytes all reach the client, but
+    the GET behind it on the same connection is never answered."""
+    gateway = await start_gateway_on_emulator(4, versions=(0, 4), upstream__pool_size=4)
+    large = json.dumps({"_id": "large", "text": "\u00e9" * 300_000}).encode()
+    pieces = [large[i : i + 65536] for i in range(0, len(large), 65536)]
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces)
+    v0 = {"X-Kinvey-API-Version": "0", "Authorization": MASTER_AUTH}
+    post = {**v0, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    client = await RawClient.connect(gateway.runtime.proxy_address)
+    try:
+        small = request_bytes("POST", BOOKS, post, b'17\r\n{"_id":"chunked","n":1}\r\n0\r\n\r\n')
+        assert (await client.request(small, "POST")).status == 201
+        stored = await client.request(request_bytes("POST", BOOKS, post, chunked + b"0\r\n\r\n"))
+        assert stored.status == 201
+        assert json.loads(stored.body)["text"] == "\u00e9" * 300_000
+        fetched = await client.request(request_bytes("GET", BOOKS + "/large?fields=_id", v0))
+        assert (fetched.status, json.loads(fetched.body)["_id"]) == (200, "large")
+    finally:
+        client.close()
+    assert gateway.runtime.upstream.connections_in_use() == 0
