@@ -31,8 +31,9 @@ APT_LOCK = Path("/tmp/kinvey-gateway-apt.lock")
 
 
 @contextlib.contextmanager
-def apt_lock() -> Iterator[None]:
-    with APT_LOCK.open("w") as handle:
+def machine_lock(path: Path) -> Iterator[None]:
+    """Held by one process of this machine at a time (parallel test workers, benchmarks)."""
+    with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -45,7 +46,7 @@ def apt_install(packages: list[str]) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
     install = [*apt, "install", "-y", "-qq", "--no-install-recommends", *packages]
-    with apt_lock():
+    with machine_lock(APT_LOCK):
         done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             subprocess.run([*apt, "update", "-qq"], env=env, capture_output=True, check=False)

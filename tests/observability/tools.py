@@ -9,7 +9,6 @@ from fighting over dpkg); if it still cannot be found, the test fails, it never 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -19,27 +18,16 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.tools import apt_install
+from bench.tools import apt_install, machine_lock
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = Path(__file__).with_name("grafana-schema")
 _LOCK = Path("/tmp/kgw-observability-tools.lock")
-
-
-@contextlib.contextmanager
-def _machine_lock() -> Iterator[None]:
-    with _LOCK.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _apt_install(package: str) -> None:
@@ -52,7 +40,7 @@ def require_binary(binary: str, apt_package: str) -> str:
     """The absolute path of ``binary``, installing ``apt_package`` first if it is missing."""
     found = shutil.which(binary)
     if found is None:
-        with _machine_lock():
+        with machine_lock(_LOCK):
             found = shutil.which(binary)
             if found is None:
                 _apt_install(apt_package)
@@ -67,7 +55,7 @@ def require_grafana_schema() -> Path:
     npm = require_binary("npm", "npm")
     tsc = SCHEMA_DIR / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
-        with _machine_lock():
+        with machine_lock(_LOCK):
             if not tsc.exists():
                 result = subprocess.run(
                     [npm, "ci", "--no-audit", "--no-fund"],
