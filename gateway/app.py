@@ -69,9 +69,7 @@ class GatewayRuntime:
         # File storage is not the upstream: its own trust, timeouts and pool (see tls.py).
         self.storage = _client(settings, "storage", storage_ssl_context(settings), NullMetrics())
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
-        services, local_handlers = build_services(
-            settings, self.metrics, self.upstream, self.storage
-        )
+        services = build_services(settings, self.metrics, self.upstream, self.storage)
         self.gateway = Gateway(
             settings,
             BUNDLE,
@@ -79,7 +77,7 @@ class GatewayRuntime:
             self.metrics,
             AccessLogger(enabled=settings["logging.access_log"], fmt=settings["logging.format"]),
             services,
-            local_handlers,
+            self.storage,
         )
         metrics_registry = self.registry if settings["metrics.enabled"] else None
         self.shadow = attach_shadow(self.gateway, settings, metrics_registry)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,9 @@ from gateway.exchange import (
     read_translatable,
     rewrite_location,
 )
+from gateway.handler.answers import body_bytes, error_answer
+from gateway.handler.files import GatewayFiles
+from gateway.handler.targets import AppTargets
 from gateway.http import headers as header_rules
 from gateway.http.budget import BufferBudget, Held
 from gateway.http.expect import continued, expects_continue
@@ -37,7 +41,6 @@ from gateway.http.streaming import (
     write_buffered,
 )
 from gateway.http.upstream import UpstreamClient, UpstreamError
-from gateway.http.whole_answer import GATEWAY_SERVER, WholeAnswer
 from gateway.kinvey import cors, routes
 from gateway.kinvey.client_identity import identify
 from gateway.kinvey.codings import offer_decodable
@@ -65,6 +68,7 @@ _REFUSALS = {413: "body_too_large", 503: "overloaded"}  # the metric reason of a
 _VERSION_TEXT = tuple(str(v) for v in range(100))
 _UNCOUNTED = NullMetrics()  # for the shadow calls of gateway/shadow/: no client traffic
 Body = bytes | Any | None
+LocalAnswer = Callable[[web.BaseRequest, Exchange], Awaitable[tuple[web.StreamResponse, int]]]
 
 
 class Gateway:
@@ -76,7 +80,7 @@ class Gateway:
         metrics: Any,
         access_log: AccessLogger,
         services: Services,
-        local_handlers: dict[str, Any] | None = None,
+        storage: UpstreamClient | None = None,
     ) -> None:
         self.settings = settings
         self.bundle = bundle
@@ -85,10 +89,8 @@ class Gateway:
         self.access_log = access_log
         self.services = services
         self.sessions = services.get(TokenCache)
-        self.local_handlers = local_handlers or {}
-        self.default_upstream_url: str = settings["upstream.url"]
+        self.targets = AppTargets(settings)
         self.pin = settings.upstream_api_version
-        self.default_client_version: int | None = settings["default_client_api_version"]
         self.public_base_url: str | None = settings["public_base_url"]
         self.max_body = int(settings["limits.max_buffered_body_bytes"])
         self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
@@ -99,6 +101,17 @@ class Gateway:
         self._authorities: dict[str, str] = {}
         # Set by the runtime when shadow comparison is configured (see gateway/shadow/).
         self.shadow: ShadowRunner | None = None
+        # Routes the gateway answers itself (storage: the file storage client, see files.py).
+        files = GatewayFiles(
+            settings,
+            self.targets,
+            metrics,
+            services,
+            bundle,
+            self.send_upstream,
+            storage or upstream,
+        )
+        self.local: dict[str, LocalAnswer] = {"gateway.file": files}
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.monotonic()
@@ -141,12 +154,12 @@ class Gateway:
         raw_path = origin_form(request)
         if raw_path is None:
             error = KinveyError("BadRequest", debug="invalid request target")
-            return self._error(request, exchange, error, None)
+            return error_answer(request, exchange, error, None)
         unclear = routes.unclear_path(raw_path)
         if unclear is not None:
             self.metrics.gateway_error("bad_request")
             error = KinveyError("BadRequest", debug=unclear)
-            return self._error(request, exchange, error, None)
+            return error_answer(request, exchange, error, None)
         match = routes.match(raw_path)
         exchange.route = match.name
         if self.in_flight > self.max_in_flight:
@@ -156,38 +169,32 @@ class Gateway:
                 status=503,
                 debug="the gateway is overloaded; retry later",
             )
-            return self._error(request, exchange, error, None)
+            return error_answer(request, exchange, error, None)
         preflight = cors.is_preflight(request.method, request.headers)
-        local = self.local_handlers.get(match.name)
+        local = self.local.get(match.name)
         if local is not None:
             if preflight:  # a gateway file URL: the gateway is the server a browser asks
                 allowed = cors.preflight_headers(request.headers)
                 return web.Response(status=204, headers=allowed), 0
-            response = await local(request, exchange)
-            sent = exchange.response_bytes
-            return response, sent if sent is not None else body_bytes(request, response)
-        app = self.settings.app(match.app_key)
-        pin = (app.upstream_api_version if app else None) or self.pin
-        base_url = (app.upstream_url if app else None) or self.default_upstream_url
+            return await local(request, exchange)
+        target = self.targets.of(match.app_key)
+        app, pin, base_url = target.app, target.pin, target.base_url
         if preflight:
             return await self._preflight(request, exchange, base_url, raw_path, pin)
-        default = app.default_client_api_version if app else None
-        if default is None:
-            default = self.default_client_version
         version = parse_version(
             request.headers.get("X-Kinvey-API-Version"),
-            pin if default is None else default,
-            app.min_client_api_version if app else 0,
+            target.default_version,
+            target.min_version,
             self.newest,
         )
         if isinstance(version, VersionRefused):
             self.metrics.gateway_error("version_not_available")
-            return self._error(request, exchange, version.error, version.echo)
+            return error_answer(request, exchange, version.error, version.echo)
         exchange.client_version = version
         if app is not None and app.min_client_app_version is not None:
             retired = self._retired(request, exchange, app)
             if retired is not None:
-                return self._error(request, exchange, retired, version, version)
+                return error_answer(request, exchange, retired, version, version)
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
         if stream is not None and expects_continue(request):
             stream = continued(request, stream)
@@ -244,7 +251,7 @@ class Gateway:
                 )
             except KinveyError as error:
                 self.metrics.gateway_error(_REFUSALS.get(error.status_code, "bad_request"))
-                answer, sent = self._error(request, exchange, error, version, version)
+                answer, sent = error_answer(request, exchange, error, version, version)
                 self._ask_retry_later(exchange, answer.status, answer.headers)
                 return answer, sent
 
@@ -404,27 +411,6 @@ class Gateway:
             headers["Location"] = rewrite_location(location, base_url, public_base)
         return headers
 
-    def _error(
-        self,
-        request: web.BaseRequest,
-        exchange: Exchange,
-        error: KinveyError,
-        echo: int | None,
-        client_version: int | None = None,
-    ) -> tuple[web.StreamResponse, int]:
-        """An answer the gateway makes itself, before any translation layer could shape it."""
-        exchange.request_id = new_request_id()
-        headers: CIMultiDict[str] = CIMultiDict()
-        headers["Content-Type"] = "application/json; charset=utf-8"
-        headers["X-Kinvey-Request-Id"] = exchange.request_id
-        headers["Server"] = GATEWAY_SERVER
-        if echo is not None:
-            headers["X-Kinvey-API-Version"] = str(echo)
-        cors.add_answer_headers(headers)
-        body = error.body_bytes(client_version)
-        response = web.Response(status=error.status_code, headers=headers, body=body)
-        return response, body_bytes(request, response)
-
     def _retired(
         self, request: web.BaseRequest, exchange: Exchange, app: AppPolicy
     ) -> KinveyError | None:
@@ -503,17 +489,3 @@ class Gateway:
                     exchange.refusal,
                 )
             )
-
-
-def body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
-    """Body bytes a complete answer puts on the wire: what the access log and metrics count.
-
-    Called before aiohttp writes a ``web.Response``: HEAD answers and 1xx/204/304 carry none.
-    """
-    if isinstance(response, WholeAnswer):
-        return response.wire_body_length
-    status = response.status
-    if request.method == "HEAD" or status < 200 or status in (204, 304):
-        return 0
-    body = response.body if isinstance(response, web.Response) else None
-    return len(body) if isinstance(body, bytes | bytearray) else 0

@@ -36,7 +36,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
         "builds and wires one running gateway from its settings",
     ),
     "handler": (
-        ("gateway.proxy", "gateway.exchange", "gateway.shadow"),
+        ("gateway.proxy", "gateway.handler", "gateway.exchange", "gateway.shadow"),
         "one request: classify, choose the plan, send, answer, record; shadow comparison",
     ),
     "settings": (
