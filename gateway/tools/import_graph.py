@@ -32,7 +32,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
         "what a user runs: the command line, the demo, generated docs",
     ),
     "app": (
-        ("gateway.app", "gateway.services", "gateway.health"),
+        ("gateway.app", "gateway.services", "gateway.health", "gateway.tls_setup"),
         "builds and wires one running gateway from its settings",
     ),
     "handler": (
