@@ -14,12 +14,13 @@
 A token that is forged, altered, expired or used with another method is refused with ``403
 InsufficientCredentials`` (structured body: the client's version is sealed in the token, so
 it is unknown), and nothing is sent anywhere. The route takes the handler's one path: the
-app's target (``targets``), the upstream call and the error answers are the proxy's own.
+app's target (``policy``), the upstream call and the error answers are the proxy's own.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -27,8 +28,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from gateway.exchange import Exchange, new_request_id
-from gateway.handler.answers import body_bytes, error_answer
-from gateway.handler.targets import AppTargets
+from gateway.handler.answers import Answer, body_bytes, error_answer
+from gateway.handler.policy import AppTargets
 from gateway.http import headers as header_rules
 from gateway.http.expect import send_continue
 from gateway.http.streaming import relay, write_buffered
@@ -62,7 +63,6 @@ _REFUSALS = {
     "expired": "This gateway URL has expired",
     "wrong_method": "This gateway URL is not valid for this request method",
 }
-Answer = tuple[web.StreamResponse, int]
 
 
 class SendUpstream(Protocol):
@@ -86,6 +86,7 @@ class GatewayFiles:
         self,
         settings: Settings,
         targets: AppTargets,
+        public_base: Callable[[web.BaseRequest], str],
         metrics: Any,
         services: Services,
         bundle: VersionBundle,
@@ -94,6 +95,7 @@ class GatewayFiles:
     ) -> None:
         self.settings = settings
         self.targets = targets
+        self.public_base = public_base
         self.metrics = metrics
         self.services = services
         self.bundle = bundle
@@ -162,9 +164,13 @@ class GatewayFiles:
         if app is None or not app.app_secret:  # removed from the config since it was issued
             error = KinveyError("KinveyInternalErrorStop", debug="no app secret for this app")
             return error_answer(request, exchange, error, ticket.client_version)
-        public_base = self.settings["public_base_url"] or f"{request.scheme}://{request.host}"
         context = ExchangeContext(
-            self.settings, app, public_base, self.services, self.metrics, exchange.applied
+            self.settings,
+            app,
+            self.public_base(request),
+            self.services,
+            self.metrics,
+            exchange.applied,
         )
         headers: CIMultiDict[str] = CIMultiDict()
         # The URL holds no credentials of the client's: the app's own delete the file.

@@ -1,13 +1,21 @@
-"""Where an app's requests go: its upstream, the version pinned there and its version policy.
+"""An app's policy: where its requests go (its upstream and the version pinned there), which
+client versions it serves, and whether a client release is retired.
 
-One choice for every request path (the proxy and the gateway's own file URLs), made once per
-app at start: the request path only looks the app up.
+The target is one choice for every request path (the proxy and the gateway's own file URLs),
+made once per app at start: the request path only looks the app up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from aiohttp import web
+
+from gateway.exchange import Exchange
+from gateway.kinvey.client_identity import identify
+from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_verdict
 from gateway.settings import AppPolicy, Settings
 
 
@@ -45,3 +53,16 @@ class AppTargets:
 
     def of(self, app_key: str | None) -> AppTarget:
         return self.by_key.get(app_key or "", self.other)
+
+
+def retired(
+    request: web.BaseRequest, exchange: Exchange, app: AppPolicy, metrics: Any
+) -> KinveyError | None:
+    """The answer for a retired app release (release_policy), or None to serve it."""
+    identity = exchange.identity = identify(request.headers)
+    minimum = app.min_client_app_version
+    verdict = exchange.refusal = retirement_verdict(identity.app_release, minimum, app.report_only)
+    if verdict != REFUSED or minimum is None:
+        return None
+    metrics.gateway_error("release_retired")
+    return retired_error(identity.app_release, minimum, app.retired_message)
