@@ -78,13 +78,12 @@ class Gateway:
         self.shadow: ShadowRunner | None = None
         # Routes the gateway answers itself (storage: the file storage client, see files.py).
         files = GatewayFiles(
-            settings,
             self.targets,
-            self.public_base,
+            self.translation,
+            self.calls,
             metrics,
             services,
             bundle,
-            self.send_upstream,
             storage or upstream,
         )
         self.local: dict[str, LocalAnswer] = {"gateway.file": files}
@@ -189,9 +188,10 @@ class Gateway:
             # A v6 app changing its password passes through here: old apps' sessions must end.
             end_sessions_after_user_save(self.sessions, request.method, match, result.status)
         else:
-            translated = await self.translation.run(
-                request, exchange, plan, target, raw_path, match, version, stream, preread
+            info = self.translation.request_info(
+                request, exchange, target, raw_path, match, version, stream, preread
             )
+            translated = await self.translation.run(request, exchange, plan, info, base_url)
             if isinstance(translated, KinveyError):  # the body was refused
                 answer, sent = error_answer(request, exchange, translated, version, version)
                 ask_retry_later(exchange, answer.status, answer.headers)

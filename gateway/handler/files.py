@@ -20,16 +20,17 @@ app's target (``policy``), the upstream call and the error answers are the proxy
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from gateway.exchange import Exchange, new_request_id
 from gateway.handler.answers import Answer, body_bytes, error_answer
 from gateway.handler.policy import AppTargets
+from gateway.handler.translated import Translation
+from gateway.handler.upstream_call import UpstreamCall
 from gateway.http import headers as header_rules
 from gateway.http.expect import send_continue
 from gateway.http.streaming import relay, write_buffered
@@ -40,11 +41,9 @@ from gateway.kinvey.errors import KinveyError, for_v0_client
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
 from gateway.kinvey.json_body import BodyDecodeError, decode_json, encode_json
 from gateway.kinvey.signing import SignatureRefused, UrlSigner
-from gateway.settings import Settings
 from gateway.versioning.bundle import VersionBundle
-from gateway.versioning.context import ExchangeContext, Services
+from gateway.versioning.context import Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
-from gateway.versioning.pipeline import run_plan
 
 FILES_API_VERSION = 3  # the removal is the call a v3 client makes
 # What an old client's PUT may say about its bytes; nothing else (its Kinvey credentials
@@ -65,41 +64,22 @@ _REFUSALS = {
 }
 
 
-class SendUpstream(Protocol):
-    """The handler's one upstream call (``Gateway.send_upstream``)."""
-
-    async def __call__(
-        self,
-        request: web.BaseRequest,
-        exchange: Exchange,
-        base_url: str,
-        method: str,
-        raw_path: str,
-        incoming: CIMultiDict[str] | CIMultiDictProxy[str],
-        upstream_version: int,
-        body: bytes,
-    ) -> ResponseInfo: ...
-
-
 class GatewayFiles:
     def __init__(
         self,
-        settings: Settings,
         targets: AppTargets,
-        public_base: Callable[[web.BaseRequest], str],
+        translation: Translation,
+        calls: UpstreamCall,
         metrics: Any,
         services: Services,
         bundle: VersionBundle,
-        send_upstream: SendUpstream,
         storage: UpstreamClient,
     ) -> None:
-        self.settings = settings
         self.targets = targets
-        self.public_base = public_base
+        self.translation = translation
+        self.calls = calls
         self.metrics = metrics
-        self.services = services
         self.bundle = bundle
-        self.send_upstream = send_upstream
         self.storage = storage
         self.signer = services.get(UrlSigner)
 
@@ -159,19 +139,12 @@ class GatewayFiles:
     async def _remove(
         self, request: web.BaseRequest, exchange: Exchange, ticket: RemovalTicket
     ) -> Answer:
+        version = ticket.client_version
         target = self.targets.of(ticket.app_key)
         app = target.app
         if app is None or not app.app_secret:  # removed from the config since it was issued
             error = KinveyError("KinveyInternalErrorStop", debug="no app secret for this app")
-            return error_answer(request, exchange, error, ticket.client_version)
-        context = ExchangeContext(
-            self.settings,
-            app,
-            self.public_base(request),
-            self.services,
-            self.metrics,
-            exchange.applied,
-        )
+            return error_answer(request, exchange, error, version, version)
         headers: CIMultiDict[str] = CIMultiDict()
         # The URL holds no credentials of the client's: the app's own delete the file.
         headers["Authorization"] = basic_header(ticket.app_key, app.app_secret)
@@ -182,25 +155,26 @@ class GatewayFiles:
             headers=headers,
             client_version=FILES_API_VERSION,
             upstream_version=target.pin,
-            context=context,
+            context=self.translation.context(request, exchange, app),
             body=b"",
         )
-
-        async def send(outgoing: RequestInfo) -> ResponseInfo:
-            return await self.send_upstream(
+        plan = self.bundle.plan(FILES_API_VERSION, target.pin, "DELETE", info.route.name)
+        if plan.is_passthrough:
+            result: ResponseInfo | KinveyError = await self.calls.send(
                 request,
                 exchange,
                 target.base_url,
-                outgoing.method,
-                outgoing.raw_path,
-                outgoing.headers,
-                outgoing.upstream_version,
-                outgoing.body or b"",
+                "DELETE",
+                info.raw_path,
+                headers,
+                target.pin,
+                b"",
             )
-
-        plan = self.bundle.plan(FILES_API_VERSION, target.pin, "DELETE", info.route.name)
-        result = await (send(info) if plan.is_passthrough else run_plan(plan, info, send))
-        return await self._old_storage_answer(request, exchange, result, ticket.client_version)
+        else:
+            result = await self.translation.run(request, exchange, plan, info, target.base_url)
+        if isinstance(result, KinveyError):  # a body refused: this request has none
+            return error_answer(request, exchange, result, version, version)
+        return await self._old_storage_answer(request, exchange, result, version)
 
     async def _old_storage_answer(
         self,

@@ -17,7 +17,7 @@ from gateway.handler.upstream_call import UpstreamCall
 from gateway.kinvey.codings import offer_decodable
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.routes import RouteMatch
-from gateway.settings import Settings
+from gateway.settings import AppPolicy, Settings
 from gateway.versioning.bundle import Plan
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
@@ -43,49 +43,64 @@ class Translation:
         self.calls = calls
         self.answers = answers
 
-    async def run(
+    def context(
+        self, request: web.BaseRequest, exchange: Exchange, app: AppPolicy | None
+    ) -> ExchangeContext:
+        """What the hooks may use beyond the request (``versioning.context``)."""
+        return ExchangeContext(
+            self.settings,
+            app,
+            self.answers.public_base(request),
+            self.services,
+            self.metrics,
+            exchange.applied,
+        )
+
+    def request_info(
         self,
         request: web.BaseRequest,
         exchange: Exchange,
-        plan: Plan,
         target: AppTarget,
         raw_path: str,
         match: RouteMatch,
         version: int,
         stream: AsyncIterator[bytes] | None,
         preread: bytes | None,
-    ) -> ResponseInfo | KinveyError:
-        """The answer the client's version expects, or the error refusing its body."""
-        context = ExchangeContext(
-            self.settings,
-            target.app,
-            self.answers.public_base(request),
-            self.services,
-            self.metrics,
-            exchange.applied,
-        )
+    ) -> RequestInfo:
+        """The client's request as the hooks see it (their copy of its headers)."""
         headers = CIMultiDict(request.headers)
         accept_encoding = headers.get("Accept-Encoding")
         if accept_encoding is not None:
             # A change may read the answer: never ask for a coding the gateway cannot decode.
             headers["Accept-Encoding"] = offer_decodable(accept_encoding)
-        info = RequestInfo(
+        return RequestInfo(
             method=request.method,
             raw_path=raw_path,
             route=match,
             headers=headers,
             client_version=version,
             upstream_version=target.pin,
-            context=context,
+            context=self.context(request, exchange, target.app),
             stream=stream,
             body=preread,
         )
+
+    async def run(
+        self,
+        request: web.BaseRequest,
+        exchange: Exchange,
+        plan: Plan,
+        info: RequestInfo,
+        base_url: str,
+    ) -> ResponseInfo | KinveyError:
+        """The answer the client's version expects, or the error refusing its body."""
+        stream = info.stream
         if plan.reads_request_body and stream is not None:
             try:
                 info.body = await _read_bounded(
                     stream,
                     request.content_length,
-                    ", ".join(headers.popall("Content-Encoding", ())) or None,
+                    ", ".join(info.headers.popall("Content-Encoding", ())) or None,
                     self.calls.max_body,
                     self.calls.held(exchange).charge,
                 )
@@ -98,7 +113,7 @@ class Translation:
             return await self.calls.send(
                 request,
                 exchange,
-                target.base_url,
+                base_url,
                 outgoing.method,
                 outgoing.raw_path,
                 outgoing.headers,
