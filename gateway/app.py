@@ -26,7 +26,6 @@ from gateway.config_values import split_address
 from gateway.exchange import malformed_request_answer
 from gateway.health import add_health_routes
 from gateway.http.server import CappedServer
-from gateway.http.tls import listener_context, storage_ssl_context, upstream_ssl_context
 from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.version_header import newest_known_version
 from gateway.observability.access_log import AccessLogger
@@ -36,6 +35,7 @@ from gateway.proxy import Gateway
 from gateway.services import build_services
 from gateway.settings import Settings
 from gateway.shadow.setup import add_shadow_route, attach_shadow
+from gateway.tls_setup import listener_tls, storage_tls, upstream_tls
 
 log = logging.getLogger("gateway")
 
@@ -65,13 +65,11 @@ class GatewayRuntime:
             if settings["metrics.enabled"]
             else NullMetrics()
         )
-        self.upstream = _client(settings, "upstream", upstream_ssl_context(settings), self.metrics)
+        self.upstream = _client(settings, "upstream", upstream_tls(settings), self.metrics)
         # File storage is not the upstream: its own trust, timeouts and pool (see tls.py).
-        self.storage = _client(settings, "storage", storage_ssl_context(settings), NullMetrics())
+        self.storage = _client(settings, "storage", storage_tls(settings), NullMetrics())
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
-        services, local_handlers = build_services(
-            settings, self.metrics, self.upstream, self.storage
-        )
+        services = build_services(settings, self.metrics, self.upstream, self.storage)
         self.gateway = Gateway(
             settings,
             BUNDLE,
@@ -79,11 +77,11 @@ class GatewayRuntime:
             self.metrics,
             AccessLogger(enabled=settings["logging.access_log"], fmt=settings["logging.format"]),
             services,
-            local_handlers,
+            self.storage,
         )
         metrics_registry = self.registry if settings["metrics.enabled"] else None
         self.shadow = attach_shadow(self.gateway, settings, metrics_registry)
-        self.listener_tls = listener_context(settings)
+        self.listener_tls = listener_tls(settings)
         self.ready = [False]
         self.proxy_address: tuple[str, int] | None = None
         self.admin_address: tuple[str, int] | None = None

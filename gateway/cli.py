@@ -156,7 +156,7 @@ _LISTENER_TLS_FILES = ("tls.cert_file", "tls.key_file")
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from gateway.http.tls import listener_context, upstream_ssl_context
+    from gateway.tls_setup import listener_tls, upstream_tls
 
     try:
         settings = load_settings(
@@ -172,9 +172,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         raise
     # Certificate files must parse, not just exist (offline: the ones that are here).
     if _all_present(settings, _UPSTREAM_TLS_FILES):
-        upstream_ssl_context(settings)
+        upstream_tls(settings)
     if _all_present(settings, _LISTENER_TLS_FILES):
-        listener_context(settings)
+        listener_tls(settings)
     for note in settings.unchecked_files:
         print(f"kinvey-gateway: offline, not checked: {note}", file=sys.stderr)
     if not settings["upstream.url"]:  # a partial config (the image's) the environment completes

@@ -38,7 +38,6 @@ class Exchange:
         "outcome",
         "refusal",
         "request_id",
-        "response_bytes",
         "route",
         "upstream_duration",
         "upstream_status",
@@ -51,8 +50,6 @@ class Exchange:
         self.upstream_duration: float | None = None
         self.outcome = "ok"
         self.request_id = ""
-        # body bytes of an answer a local handler streamed (None: count the returned response)
-        self.response_bytes: int | None = None
         self.applied: list[str] = []
         self.opened: list[UpstreamResponse] = []
         self.identity: ClientIdentity | None = None  # app release and SDK, once read

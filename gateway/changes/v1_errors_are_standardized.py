@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.kinvey.errors import is_error_body, to_v0_error_body
+from gateway.kinvey.errors import for_v0_client
 from gateway.versioning import ANY_ROUTE, ERRORS, ResponseInfo, VersionChange, older
-
-# Spec §1: a refused version header is answered in the structured shape even to a v0 client,
-# so a client that cannot be served can still learn why.
-_ALWAYS_STRUCTURED = frozenset({"APIVersionNotAvailable"})
 
 
 class ErrorsAreStandardized(VersionChange):
@@ -27,8 +23,6 @@ class ErrorsAreStandardized(VersionChange):
     @staticmethod
     def flatten_error_body_for_v0(response: ResponseInfo) -> None:
         body = response.json
-        if not is_error_body(body) or body["error"] in _ALWAYS_STRUCTURED:
-            return
-        flattened = to_v0_error_body(body)
+        flattened = for_v0_client(body)
         if flattened is not body:  # an error already in the v0 shape keeps its bytes
             response.json = flattened

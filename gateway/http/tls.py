@@ -7,6 +7,9 @@ URL. Verification can only be switched off with ``upstream.tls.dangerously_disab
 Listener: certificate and key files are re-read when they change on disk (a Kubernetes Secret
 update swaps the files); ``load_cert_chain`` on the live context makes every new handshake use
 the new pair, while established connections keep theirs.
+
+The options arrive typed (built from the settings by ``gateway.app``); an unusable file raises
+``TlsFileError`` naming the setting it came from.
 """
 
 from __future__ import annotations
@@ -16,46 +19,63 @@ import contextlib
 import logging
 import os
 import ssl
-
-from gateway.settings import ConfigError, Settings
+from dataclasses import dataclass
 
 log = logging.getLogger("gateway.tls")
 _VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
 
-def upstream_ssl_context(settings: Settings) -> ssl.SSLContext:
+class TlsFileError(Exception):
+    """A certificate, key or CA file that cannot be used; the message starts with its setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamTls:
+    min_version: str = "1.2"  # "1.2" or "1.3"
+    ca_file: str | None = None
+    ca_dir: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
+    verify: bool = True  # False only with upstream.tls.dangerously_disable_verification
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerTls:
+    cert_file: str
+    key_file: str
+    reload_interval_seconds: float = 2.0
+
+
+def upstream_ssl_context(options: UpstreamTls) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    context.minimum_version = _VERSIONS[settings["upstream.tls.min_version"]]
-    ca_file, ca_dir = settings["upstream.tls.ca_file"], settings["upstream.tls.ca_dir"]
+    context.minimum_version = _VERSIONS[options.min_version]
     try:
-        if ca_file or ca_dir:
-            context.load_verify_locations(cafile=ca_file, capath=ca_dir)
+        if options.ca_file or options.ca_dir:
+            context.load_verify_locations(cafile=options.ca_file, capath=options.ca_dir)
     except (ssl.SSLError, OSError) as exc:
-        raise ConfigError(f"upstream.tls.ca_file: not a usable CA bundle ({_why(exc)})") from None
-    cert, key = settings["upstream.tls.client_cert_file"], settings["upstream.tls.client_key_file"]
-    if cert:
+        raise TlsFileError(f"upstream.tls.ca_file: not a usable CA bundle ({_why(exc)})") from None
+    if options.client_cert_file:
         try:
-            context.load_cert_chain(cert, key)
+            context.load_cert_chain(options.client_cert_file, options.client_key_file)
         except (ssl.SSLError, OSError) as exc:
-            raise ConfigError(
+            raise TlsFileError(
                 f"upstream.tls.client_cert_file: not a usable certificate/key ({_why(exc)})"
             ) from None
-    if settings["upstream.tls.dangerously_disable_verification"]:
+    if not options.verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
 
 
-def storage_ssl_context(settings: Settings) -> ssl.SSLContext:
+def storage_ssl_context(ca_file: str | None) -> ssl.SSLContext:
     """File storage is not the upstream: the system trust store (plus ``storage.tls.ca_file``)
     and never the upstream's client certificate."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    ca_file = settings["storage.tls.ca_file"]
     try:
         if ca_file:
             context.load_verify_locations(cafile=ca_file)
     except (ssl.SSLError, OSError) as exc:
-        raise ConfigError(f"storage.tls.ca_file: not a usable CA bundle ({_why(exc)})") from None
+        raise TlsFileError(f"storage.tls.ca_file: not a usable CA bundle ({_why(exc)})") from None
     return context
 
 
@@ -74,7 +94,7 @@ class ReloadingServerContext:
         try:
             self.context.load_cert_chain(cert_file, key_file)
         except (ssl.SSLError, OSError) as exc:
-            raise ConfigError(
+            raise TlsFileError(
                 f"tls.cert_file: not a usable certificate/key ({_why(exc)})"
             ) from None
         self._task: asyncio.Task[None] | None = None
@@ -120,8 +140,9 @@ class ReloadingServerContext:
             self._task = None
 
 
-def listener_context(settings: Settings) -> ReloadingServerContext | None:
-    cert, key = settings["tls.cert_file"], settings["tls.key_file"]
-    if not cert:
+def listener_context(options: ListenerTls | None) -> ReloadingServerContext | None:
+    if options is None:
         return None
-    return ReloadingServerContext(cert, key, settings["tls.reload_interval_seconds"])
+    return ReloadingServerContext(
+        options.cert_file, options.key_file, options.reload_interval_seconds
+    )

@@ -125,3 +125,16 @@ def to_v0_error_body(body: Any) -> Any:
 
 def is_error_body(body: Any) -> bool:
     return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
+# Spec §1: a refused version header is answered in the structured shape even to a v0 client,
+# so a client that cannot be served can still learn why.
+_ALWAYS_STRUCTURED = frozenset({"APIVersionNotAvailable"})
+
+
+def for_v0_client(body: Any) -> Any:
+    """What a v0 client gets for ``body``: a Kinvey error in v0's shape, anything else (and
+    ``APIVersionNotAvailable``) as it is, the same object."""
+    if not is_error_body(body) or body["error"] in _ALWAYS_STRUCTURED:
+        return body
+    return to_v0_error_body(body)

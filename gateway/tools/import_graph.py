@@ -32,11 +32,11 @@ LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
         "what a user runs: the command line, the demo, generated docs",
     ),
     "app": (
-        ("gateway.app", "gateway.services", "gateway.health"),
+        ("gateway.app", "gateway.services", "gateway.health", "gateway.tls_setup"),
         "builds and wires one running gateway from its settings",
     ),
     "handler": (
-        ("gateway.proxy", "gateway.exchange", "gateway.shadow"),
+        ("gateway.proxy", "gateway.handler", "gateway.exchange", "gateway.shadow"),
         "one request: classify, choose the plan, send, answer, record; shadow comparison",
     ),
     "settings": (

@@ -125,9 +125,7 @@ class Harness:
             settings = load_settings(None, environ, dotted)
         self.settings = settings
         self.metrics = RecordingMetrics()
-        self.services = (
-            services if services is not None else build_services(settings, self.metrics)[0]
-        )
+        self.services = services if services is not None else build_services(settings, self.metrics)
         self.public_base_url = public_base_url
         self.seen: list[Seen] = []
 

@@ -151,6 +151,26 @@ async def test_forged_altered_misused_and_expired_urls_are_refused(
     assert not await _still_there(gateway.url, name)
 
 
+@pytest.mark.parametrize("client", [0, 2])
+async def test_a_removal_for_an_app_no_longer_configured_is_refused_in_the_clients_shape(
+    start_gateway_on_emulator: StartGatewayOnEmulator, client: int
+) -> None:
+    """The sealed URL is genuine but its app (and so its secret) left the config: nothing is
+    sent, and the old client gets the gateway's one error answer in its own version's shape."""
+    gateway = await start_gateway_on_emulator(6)
+    ticket = RemovalTicket("kid_gone", "a.txt", "/blob/kid_gone/a.txt", client)
+    reply = await _plain("DELETE", removal_url(UrlSigner(SIGNING_SECRET, 60), gateway.url, ticket))
+    assert reply.status == 500
+    assert reply.headers["X-Kinvey-API-Version"] == str(client)
+    assert reply.headers["Server"] == "kinvey-gateway"
+    assert reply.headers["X-Kinvey-Request-Id"]
+    if client == 0:
+        assert set(reply.json) == {"error"}
+    else:
+        assert reply.json["error"] == "KinveyInternalErrorStop"
+        assert reply.json["debug"] == "no app secret for this app"
+
+
 async def test_a_sealed_upload_url_refuses_other_methods(
     start_emulator: StartEmulator, start_gateway: StartGateway
 ) -> None:

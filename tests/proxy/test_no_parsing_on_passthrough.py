@@ -10,7 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-import gateway.proxy as proxy
+import gateway.handler.translated as translated
+import gateway.handler.upstream_call as upstream_call
 import gateway.versioning.model as model
 from tests.conftest import APP_KEY, APP_SECRET, StartGateway
 
@@ -20,8 +21,8 @@ class Counters:
         self.parses = self.request_buffers = self.response_buffers = 0
         decode, read_request, read_upstream = (
             model.decode_json,
-            proxy._read_bounded,
-            proxy._read_upstream,
+            translated._read_bounded,
+            upstream_call._read_upstream,
         )
 
         def counting_decode(*args: Any) -> Any:
@@ -37,8 +38,8 @@ class Counters:
             return await read_upstream(*args)
 
         monkeypatch.setattr(model, "decode_json", counting_decode)
-        monkeypatch.setattr(proxy, "_read_bounded", counting_request)
-        monkeypatch.setattr(proxy, "_read_upstream", counting_upstream)
+        monkeypatch.setattr(translated, "_read_bounded", counting_request)
+        monkeypatch.setattr(upstream_call, "_read_upstream", counting_upstream)
 
     @property
     def total(self) -> int:

@@ -14,7 +14,6 @@ import pytest
 
 import gateway.app
 import gateway.changes as changes
-import gateway.services
 from gateway.versioning.bundle import VersionBundle
 
 
@@ -28,6 +27,6 @@ def add_changes(
         monkeypatch.delitem(sys.modules, f"gateway.changes.{module}")
     monkeypatch.setattr(changes, "__path__", [*changes.__path__, str(tmp_path)])
     bundle = VersionBundle(changes.discover())
-    for holder in (changes, gateway.app, gateway.services):
+    for holder in (changes, gateway.app):
         monkeypatch.setattr(holder, "BUNDLE", bundle)
     return bundle

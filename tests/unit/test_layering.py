@@ -36,13 +36,6 @@ REPO = PACKAGE_DIR.parent
 
 # (importing module, imported module or package) -> why it is tolerated for now.
 KNOWN_LAYER_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # issue 16 item 1 (one handler): gateway file URLs are answered in the transport package;
-    # they move into the handler, and the transport gets typed options instead of settings.
-    ("gateway.http.gateway_files", "gateway.exchange"): "issue 16: one handler",
-    ("gateway.http.gateway_files", "gateway.kinvey"): "issue 16: one handler",
-    ("gateway.http.gateway_files", "gateway.settings"): "issue 16: one handler",
-    ("gateway.http.gateway_files", "gateway.versioning"): "issue 16: one handler",
-    ("gateway.http.tls", "gateway.settings"): "issue 16: transport receives typed options",
     # issue 16 item 3 (typed settings): the newest version reaches validation by injection.
 }
 # Import cycles between modules, by their members (issue 16 item 2).
@@ -149,7 +142,6 @@ def test_a_wrong_import_fails_with_the_rule_it_broke() -> None:
         Import("gateway.emulator.app", "gateway.changes.v5_multi_insert", 9),
         Import("gateway.kinvey.routes", "gateway.settings", 3),
         Import("gateway.versioning.model", "gateway.kinvey.errors", 1),  # allowed
-        Import("gateway.http.gateway_files", "gateway.versioning.model", 2),  # known
     ]
     assert broken_rules(wrong) == [
         "gateway.versioning.pipeline (line 7) imports gateway.http.upstream: layer 'engine' "
