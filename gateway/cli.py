@@ -9,11 +9,10 @@ wrote it, and exits 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -27,7 +26,7 @@ from gateway.settings import (
     load_settings,
     require_upstream,
 )
-from gateway.startup import start_runtime, warn_about_settings
+from gateway.startup import run_until_done, start_runtime, warn_about_settings
 
 # flag dest → settings path (flags never carry secrets)
 SERVE_FLAGS = {
@@ -47,15 +46,6 @@ def newest_known_version() -> int:
     from gateway.kinvey import version_header
 
     return version_header.newest_known_version(BUNDLE.newest_version)
-
-
-def _run(main: Coroutine[Any, Any, int]) -> int:
-    try:
-        import uvloop  # the faster loop where the platform has it
-
-        return int(uvloop.run(main))
-    except ImportError:
-        return asyncio.run(main)
 
 
 def _default(path: str) -> str:
@@ -138,7 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     require_upstream(settings)
     _configure_logging(settings)
     warn_about_settings(settings)
-    return _run(serve(settings))
+    return run_until_done(serve(settings))
 
 
 def _configure_logging(settings: Settings) -> None:

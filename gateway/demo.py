@@ -123,6 +123,6 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gateway.cli import _run
+    from gateway.startup import run_until_done
 
-    return _run(_demo(args))
+    return run_until_done(_demo(args))

@@ -4,11 +4,12 @@ cannot bind reported as the setting to change (``--listen: 127.0.0.1:8080 is alr
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
 
 from gateway.settings import ConfigError, Settings
 
@@ -68,6 +69,16 @@ def listen_error(setting: str, address: str, exc: OSError) -> ConfigError:
     else:
         problem = f"cannot listen on {address} ({exc.strerror or exc})"
     return ConfigError(f"{setting}: {problem}")
+
+
+def run_until_done(main: Coroutine[Any, Any, int]) -> int:
+    """Run a command's coroutine to its exit status, on uvloop where the platform has it."""
+    try:
+        import uvloop
+
+        return int(uvloop.run(main))
+    except ImportError:
+        return asyncio.run(main)
 
 
 async def start_runtime(runtime: GatewayRuntime, setting_names: Mapping[str, str]) -> None:

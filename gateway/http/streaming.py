@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -19,8 +19,16 @@ from multidict import CIMultiDict
 
 from gateway.http.whole_answer import GATEWAY_SERVER, WRITE_BUFFER_HIGH, answer_whole
 
-if TYPE_CHECKING:
-    from gateway.http.upstream import UpstreamResponse
+
+class RelayedAnswer(Protocol):
+    """What ``relay`` reads of an upstream answer (``upstream.UpstreamResponse`` is one)."""
+
+    @property
+    def content(self) -> aiohttp.StreamReader: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
 
 log = logging.getLogger("gateway.proxy")
 _BODYLESS_STATUSES = frozenset({204, 304})
@@ -95,7 +103,7 @@ async def _write(
 
 async def relay(
     request: web.BaseRequest,
-    upstream: UpstreamResponse,
+    upstream: RelayedAnswer,
     headers: CIMultiDict[str],
     status: int,
     write_timeout: float = 60.0,

@@ -39,12 +39,7 @@ KNOWN_LAYER_EXCEPTIONS: dict[tuple[str, str], str] = {
     # issue 16 item 3 (typed settings): the newest version reaches validation by injection.
 }
 # Import cycles between modules, by their members (issue 16 item 2).
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"gateway.cli", "gateway.demo"}): "issue 16: cli <-> demo",
-    frozenset(
-        {"gateway.http.upstream", "gateway.http.streaming"}
-    ): "issue 16: upstream <-> streaming",
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def _is(edge: Import, importer: str, imported: str) -> bool:
