@@ -34,6 +34,7 @@ from gateway.observability.metrics import Metrics, NullMetrics
 from gateway.proxy import Gateway
 from gateway.services import build_services
 from gateway.settings import Settings
+from gateway.settings_sections import Storage, Upstream
 from gateway.shadow.setup import add_shadow_route, attach_shadow
 from gateway.tls_setup import listener_tls, storage_tls, upstream_tls
 
@@ -60,14 +61,14 @@ class GatewayRuntime:
                 upstream_api_version=pin,
                 tls_verify=_tls_verify(settings),
                 newest_api_version=self.newest_api_version,
-                release_top_k=settings["metrics.client_release_top_k"],
+                release_top_k=settings.metrics.client_release_top_k,
             )
-            if settings["metrics.enabled"]
+            if settings.metrics.enabled
             else NullMetrics()
         )
-        self.upstream = _client(settings, "upstream", upstream_tls(settings), self.metrics)
+        self.upstream = _client(settings, settings.upstream, upstream_tls(settings), self.metrics)
         # File storage is not the upstream: its own trust, timeouts and pool (see tls.py).
-        self.storage = _client(settings, "storage", storage_tls(settings), NullMetrics())
+        self.storage = _client(settings, settings.storage, storage_tls(settings), NullMetrics())
         self.metrics.register_changes(change.__qualname__ for change in BUNDLE.changes)
         services = build_services(settings, self.metrics, self.upstream, self.storage)
         self.gateway = Gateway(
@@ -75,11 +76,11 @@ class GatewayRuntime:
             BUNDLE,
             self.upstream,
             self.metrics,
-            AccessLogger(enabled=settings["logging.access_log"], fmt=settings["logging.format"]),
+            AccessLogger(enabled=settings.logging.access_log, fmt=settings.logging.format),
             services,
             self.storage,
         )
-        metrics_registry = self.registry if settings["metrics.enabled"] else None
+        metrics_registry = self.registry if settings.metrics.enabled else None
         self.shadow = attach_shadow(self.gateway, settings, metrics_registry)
         self.listener_tls = listener_tls(settings)
         self.ready = [False]
@@ -95,7 +96,7 @@ class GatewayRuntime:
         app = web.Application()
         add_health_routes(app, self.ready)
         add_shadow_route(app, self.shadow)
-        if self.settings["metrics.enabled"]:
+        if self.settings.metrics.enabled:
             add_observability_routes(
                 app,
                 self.registry,
@@ -107,25 +108,25 @@ class GatewayRuntime:
     async def start(self) -> None:
         await self.upstream.start()
         await self.storage.start()
-        limit = self.settings["limits.max_header_bytes"]
+        limit = self.settings.limits.max_header_bytes
         server = CappedServer(
             self.gateway.handle,
-            max_connections=self.settings["limits.max_client_connections"],
+            max_connections=self.settings.limits.max_client_connections,
             error_answer=malformed_request_answer,
             handler_cancellation=True,
             max_line_size=limit,
             max_field_size=limit,
-            keepalive_timeout=self.settings["limits.client_idle_timeout_seconds"],
+            keepalive_timeout=self.settings.limits.client_idle_timeout_seconds,
             access_log=None,
         )
         self._proxy_server = server
         self._proxy_runner = web.ServerRunner(
             server,
             handle_signals=False,
-            shutdown_timeout=self.settings["shutdown.timeout_seconds"],
+            shutdown_timeout=self.settings.shutdown.timeout_seconds,
         )
         await self._proxy_runner.setup()
-        host, port = split_address(self.settings["listen"])
+        host, port = split_address(self.settings.listen)
         listener_ssl = self.listener_tls.context if self.listener_tls else None
         proxy_site = web.TCPSite(
             self._proxy_runner, host, port, ssl_context=listener_ssl, backlog=1024
@@ -136,7 +137,7 @@ class GatewayRuntime:
             self._admin_app(), handle_signals=False, access_log=None, shutdown_timeout=2.0
         )
         await self._admin_runner.setup()
-        host, port = split_address(self.settings["admin_listen"])
+        host, port = split_address(self.settings.admin_listen)
         await web.TCPSite(self._admin_runner, host, port).start()
         self.admin_address = _bound_address(self._admin_runner)
         if self.listener_tls:
@@ -156,9 +157,9 @@ class GatewayRuntime:
 
     async def wait_and_drain(self) -> None:
         await self._stop.wait()
-        log.info("stopping: draining for %.1fs", self.settings["shutdown.drain_seconds"])
+        log.info("stopping: draining for %.1fs", self.settings.shutdown.drain_seconds)
         try:
-            await asyncio.wait_for(self._drain_cut.wait(), self.settings["shutdown.drain_seconds"])
+            await asyncio.wait_for(self._drain_cut.wait(), self.settings.shutdown.drain_seconds)
             log.warning("second stop signal: ending the drain now")
         except TimeoutError:
             pass
@@ -212,25 +213,25 @@ def tune_gc_for_serving() -> None:
 def _tls_verify(settings: Settings) -> bool | None:
     """Whether upstream certificates are verified; None when every upstream is plain http://."""
     apps = settings.apps.values()
-    urls = [settings["upstream.url"], *(app.upstream_url for app in apps)]
+    urls = [settings.upstream.url, *(app.upstream_url for app in apps)]
     if not any(url and url.startswith("https://") for url in urls):
         return None
-    return not settings["upstream.tls.dangerously_disable_verification"]
+    return not settings.upstream.tls.dangerously_disable_verification
 
 
 def _client(
-    settings: Settings, section: str, ssl_context: ssl.SSLContext, metrics: Any
+    settings: Settings, pool: Upstream | Storage, ssl_context: ssl.SSLContext, metrics: Any
 ) -> UpstreamClient:
-    """The pooled client for ``section`` ("upstream" or "storage") of the settings; its
-    connections are counted in ``metrics``."""
+    """The pooled client for ``pool`` (the upstream or the file storage section of the
+    settings); its connections are counted in ``metrics``."""
     return UpstreamClient(
-        pool_size=settings[f"{section}.pool_size"],
-        pool_timeout=settings["upstream.pool_timeout_seconds"],
-        connect_timeout=settings[f"{section}.connect_timeout_seconds"],
-        read_timeout=settings[f"{section}.read_timeout_seconds"],
-        keepalive_timeout=settings["upstream.keepalive_timeout_seconds"],
+        pool_size=pool.pool_size,
+        pool_timeout=settings.upstream.pool_timeout_seconds,
+        connect_timeout=pool.connect_timeout_seconds,
+        read_timeout=pool.read_timeout_seconds,
+        keepalive_timeout=settings.upstream.keepalive_timeout_seconds,
         ssl_context=ssl_context,
-        trust_env=settings["upstream.use_env_proxy"],
+        trust_env=settings.upstream.use_env_proxy,
         on_connection_opened=metrics.connection_opened,
         on_connection_reused=metrics.connection_reused,
     )

@@ -105,7 +105,7 @@ async def serve(settings: Settings, banner: bool = True) -> int:
         assert runtime.proxy_address and runtime.admin_address
         print(
             f"kinvey-gateway {__version__} listening on http://{_fmt(runtime.proxy_address)} "
-            f"(admin http://{_fmt(runtime.admin_address)}), upstream {settings['upstream.url']} "
+            f"(admin http://{_fmt(runtime.admin_address)}), upstream {settings.upstream.url} "
             f"pinned to API version {settings.upstream_api_version}",
             flush=True,
         )
@@ -134,15 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _configure_logging(settings: Settings) -> None:
     from gateway.observability.access_log import configure_logging
 
-    configure_logging(settings["logging.level"], settings["logging.format"])
-
-
-_UPSTREAM_TLS_FILES = (
-    "upstream.tls.ca_file",
-    "upstream.tls.client_cert_file",
-    "upstream.tls.client_key_file",
-)
-_LISTENER_TLS_FILES = ("tls.cert_file", "tls.key_file")
+    configure_logging(settings.logging.level, settings.logging.format)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -161,13 +153,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             ) from None
         raise
     # Certificate files must parse, not just exist (offline: the ones that are here).
-    if _all_present(settings, _UPSTREAM_TLS_FILES):
+    upstream = settings.upstream.tls
+    if _all_present(upstream.ca_file, upstream.client_cert_file, upstream.client_key_file):
         upstream_tls(settings)
-    if _all_present(settings, _LISTENER_TLS_FILES):
+    if _all_present(settings.tls.cert_file, settings.tls.key_file):
         listener_tls(settings)
     for note in settings.unchecked_files:
         print(f"kinvey-gateway: offline, not checked: {note}", file=sys.stderr)
-    if not settings["upstream.url"]:  # a partial config (the image's) the environment completes
+    if not settings.upstream.url:  # a partial config (the image's) the environment completes
         print(
             "kinvey-gateway: note: no upstream here; serve needs --upstream, "
             "KINVEY_GATEWAY_UPSTREAM_URL or upstream.url",
@@ -177,8 +170,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _all_present(settings: Settings, paths: Sequence[str]) -> bool:
-    return all(os.path.exists(settings[path]) for path in paths if settings[path])
+def _all_present(*files: str | None) -> bool:
+    return all(os.path.exists(file) for file in files if file)
 
 
 def cmd_changelog(args: argparse.Namespace) -> int:

@@ -61,14 +61,14 @@ class Gateway:
         self.sessions = services.get(TokenCache)
         self.targets = AppTargets(settings)
         self.pin = settings.upstream_api_version
-        self.body_timeout = float(settings["limits.client_body_timeout_seconds"])
-        self.max_in_flight = int(settings["limits.max_concurrent_requests"])
-        self.buffers = BufferBudget(int(settings["limits.max_buffered_bytes_total"]))
+        self.body_timeout = settings.limits.client_body_timeout_seconds
+        self.max_in_flight = settings.limits.max_concurrent_requests
+        self.buffers = BufferBudget(settings.limits.max_buffered_bytes_total)
         self.in_flight = 0
         self.newest = newest_known_version(bundle.newest_version)
-        max_body = int(settings["limits.max_buffered_body_bytes"])
+        max_body = settings.limits.max_buffered_body_bytes
         self.calls = UpstreamCall(upstream, metrics, max_body, self.buffers)
-        self.answers = Answers(settings["public_base_url"], self.body_timeout)
+        self.answers = Answers(settings.public_base_url, self.body_timeout)
         self.translation = Translation(settings, services, metrics, self.calls, self.answers)
         # What shadow replays use (gateway/shadow/bridge.py: ShadowHost).
         self.send_upstream = self.calls.send

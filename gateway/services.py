@@ -29,14 +29,14 @@ def build_services(
     file storage client, default: ``upstream``) reaches file storage."""
     services = Services()
     services.register(
-        TokenCache(settings["auth.token_cache_size"], settings["auth.token_cache_ttl_seconds"])
+        TokenCache(settings.auth.token_cache_size, settings.auth.token_cache_ttl_seconds)
     )
     # Without a configured secret, URLs this process hands out only work on this process
     # (the CLI warns about it: several replicas need a shared secret).
     signing_secret = settings.url_signing_secret or secrets.token_hex(32)
     signer = UrlSigner(
         signing_secret.encode(),
-        settings["url_signing.ttl_seconds"],
+        settings.url_signing.ttl_seconds,
         previous=[secret.encode() for secret in settings.url_signing_previous_secrets],
     )
     services.register(signer)

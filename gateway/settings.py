@@ -33,6 +33,7 @@ from gateway.config_schema import (
     Field,
 )
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
+from gateway.settings_sections import Sections, sections_from
 
 
 class ConfigError(Exception):
@@ -68,7 +69,13 @@ class AppPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(Sections):
+    """The typed sections (``settings.limits.result_set_limit``) and what comes with them.
+
+    ``values`` (path -> value) is the same settings untyped, for printing and the docs only:
+    code outside this module reads the typed attributes.
+    """
+
     values: Mapping[str, Any]
     apps: Mapping[str, AppPolicy] = field(default_factory=dict)
     url_signing_secret: Secret | None = None
@@ -78,12 +85,14 @@ class Settings:
     # files an offline check could not look at (they exist only where the gateway runs)
     unchecked_files: tuple[str, ...] = ()
 
-    def __getitem__(self, path: str) -> Any:
-        return self.values[path]
-
     @property
     def upstream_api_version(self) -> int:
-        return int(self.values["upstream.api_version"])
+        return self.upstream.api_version
+
+    @property
+    def result_set_limit(self) -> int:
+        """For the engine's ``SettingsView``."""
+        return self.limits.result_set_limit
 
     def app(self, app_key: str | None) -> AppPolicy | None:
         return self.apps.get(app_key) if app_key else None
@@ -231,6 +240,7 @@ def load_settings(
     if load.problems:
         raise ConfigError(*load.problems, absent_files=load.absent)
     return Settings(
+        **sections_from(values),
         values=values,
         apps=apps,
         url_signing_secret=Secret(signing) if signing else None,
@@ -255,7 +265,7 @@ def _previous_signing_secrets(
 
 def require_upstream(settings: Settings) -> None:
     """``serve`` has no default upstream: proxying to a guessed host helps nobody."""
-    if not settings["upstream.url"]:
+    if not settings.upstream.url:
         raise ConfigError(
             "no upstream configured: give --upstream URL, KINVEY_GATEWAY_UPSTREAM_URL or "
             "upstream.url in the config file (e.g. https://<instance>-baas.kinvey.com)"

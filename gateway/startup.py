@@ -36,7 +36,7 @@ def warn_about_settings(settings: Settings) -> None:
             "no url_signing secret configured: using a random one; several replicas need a "
             "shared secret (KINVEY_GATEWAY_URL_SIGNING_SECRET)"
         )
-    if settings["upstream.tls.dangerously_disable_verification"]:
+    if settings.upstream.tls.dangerously_disable_verification:
         log.warning("UPSTREAM TLS CERTIFICATE VERIFICATION IS DISABLED")
 
 
@@ -86,6 +86,11 @@ async def start_runtime(runtime: GatewayRuntime, setting_names: Mapping[str, str
     try:
         await runtime.start()
     except OSError as exc:
-        path = "listen" if runtime.proxy_address is None else "admin_listen"
+        settings = runtime.settings
+        path, address = (
+            ("listen", settings.listen)
+            if runtime.proxy_address is None
+            else ("admin_listen", settings.admin_listen)
+        )
         await runtime.stop()
-        raise listen_error(setting_names[path], runtime.settings[path], exc) from None
+        raise listen_error(setting_names[path], address, exc) from None

@@ -34,26 +34,27 @@ def _checked(build: Callable[[Options], Built], options: Options) -> Built:
 
 
 def upstream_tls(settings: Settings) -> ssl.SSLContext:
+    tls = settings.upstream.tls
     options = UpstreamTls(
-        min_version=settings["upstream.tls.min_version"],
-        ca_file=settings["upstream.tls.ca_file"],
-        ca_dir=settings["upstream.tls.ca_dir"],
-        client_cert_file=settings["upstream.tls.client_cert_file"],
-        client_key_file=settings["upstream.tls.client_key_file"],
-        verify=not settings["upstream.tls.dangerously_disable_verification"],
+        min_version=tls.min_version,
+        ca_file=tls.ca_file,
+        ca_dir=tls.ca_dir,
+        client_cert_file=tls.client_cert_file,
+        client_key_file=tls.client_key_file,
+        verify=not tls.dangerously_disable_verification,
     )
     return _checked(upstream_ssl_context, options)
 
 
 def storage_tls(settings: Settings) -> ssl.SSLContext:
-    return _checked(storage_ssl_context, settings["storage.tls.ca_file"])
+    return _checked(storage_ssl_context, settings.storage.tls.ca_file)
 
 
 def listener_tls(settings: Settings) -> ReloadingServerContext | None:
-    cert = settings["tls.cert_file"]
+    tls = settings.tls  # the loader has checked that both files or neither are given
     options = (
-        ListenerTls(cert, settings["tls.key_file"], settings["tls.reload_interval_seconds"])
-        if cert
+        ListenerTls(tls.cert_file, tls.key_file, tls.reload_interval_seconds)
+        if tls.cert_file and tls.key_file
         else None
     )
     return _checked(listener_context, options)

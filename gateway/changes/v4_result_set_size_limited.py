@@ -71,7 +71,7 @@ def result_set_exceeded(limit: int, matching: int | None = None) -> KinveyError:
 
 
 def _result_set_limit(request: RequestInfo) -> int:
-    return int(request.context.settings["limits.result_set_limit"])
+    return request.context.settings.result_set_limit
 
 
 def _may_exceed(request: RequestInfo) -> bool:

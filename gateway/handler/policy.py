@@ -32,10 +32,11 @@ def app_target(settings: Settings, app: AppPolicy | None) -> AppTarget:
     pin = (app.upstream_api_version if app else None) or settings.upstream_api_version
     default = app.default_client_api_version if app else None
     if default is None:
-        default = settings["default_client_api_version"]
+        default = settings.default_client_api_version
     return AppTarget(
         app,
-        (app.upstream_url if app else None) or settings["upstream.url"],
+        # serve refuses to start without an upstream (require_upstream)
+        (app.upstream_url if app else None) or settings.upstream.url or "",
         pin,
         pin if default is None else default,
         app.min_client_api_version if app else 0,

@@ -13,18 +13,18 @@ from gateway.shadow.runner import ShadowConfig, ShadowRunner
 
 def shadow_config(settings: Settings) -> ShadowConfig | None:
     """The shadow settings, or None when no candidate version is configured (the default)."""
-    candidate = settings["shadow.candidate_api_version"]
-    if candidate is None:
+    shadow = settings.shadow
+    if shadow.candidate_api_version is None:
         return None
     return ShadowConfig(
-        candidate_pin=int(candidate),
-        sample_ratio=float(settings["shadow.sample_ratio"]),
-        max_concurrency=int(settings["shadow.max_concurrency"]),
-        routes=frozenset(str(settings["shadow.routes"]).split(",")) - {""},
-        max_body_bytes=int(settings["shadow.max_body_bytes"]),
-        calls_per_second=float(settings["shadow.max_calls_per_second"]),
-        timeout_seconds=float(settings["shadow.timeout_seconds"]),
-        upstream_url=settings["shadow.upstream_url"],
+        candidate_pin=shadow.candidate_api_version,
+        sample_ratio=shadow.sample_ratio,
+        max_concurrency=shadow.max_concurrency,
+        routes=frozenset(shadow.routes.split(",")) - {""},
+        max_body_bytes=shadow.max_body_bytes,
+        calls_per_second=shadow.max_calls_per_second,
+        timeout_seconds=shadow.timeout_seconds,
+        upstream_url=shadow.upstream_url,
         app_upstream_urls={
             key: app.shadow_upstream_url
             for key, app in settings.apps.items()
@@ -43,8 +43,8 @@ def attach_shadow(
         registry,
         candidate_pin=config.candidate_pin,
         newest_api_version=gateway.newest,
-        ring_size=int(settings["shadow.samples_kept"]),
-        show_values=bool(settings["shadow.show_values"]),
+        ring_size=settings.shadow.samples_kept,
+        show_values=settings.shadow.show_values,
     )
 
     def overloaded() -> bool:

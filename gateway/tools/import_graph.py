@@ -42,6 +42,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
     "settings": (
         (
             "gateway.settings",
+            "gateway.settings_sections",
             "gateway.config_schema",
             "gateway.config_values",
             "gateway.config_checks",

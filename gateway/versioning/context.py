@@ -18,10 +18,11 @@ T = TypeVar("T")
 
 
 class SettingsView(Protocol):
-    """The gateway's settings, read by dotted name (``"limits.result_set_limit"``), and the
+    """What the changes read of the gateway's settings: the Kinvey result-set limit and the
     configured apps by app key."""
 
-    def __getitem__(self, path: str) -> Any: ...
+    @property
+    def result_set_limit(self) -> int: ...
 
     @property
     def apps(self) -> Mapping[str, Any]: ...

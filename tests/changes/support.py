@@ -17,7 +17,7 @@ import copy
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from multidict import CIMultiDict
 
@@ -216,7 +216,7 @@ async def run(
     is loaded first only when the plan reads it, as the gateway does."""
     plan = plan_for(request, bundle)
     if plan.reads_request_body and request.stream is not None:
-        limit = int(request.context.settings["limits.max_buffered_body_bytes"])
+        limit = cast(Settings, request.context.settings).limits.max_buffered_body_bytes
         coding = ", ".join(request.headers.popall("Content-Encoding", ())) or None
         request.body = await read_request_body(request.stream, None, coding, limit, _uncharged)
     response = await run_plan(plan, request, upstream)

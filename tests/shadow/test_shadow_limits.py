@@ -109,4 +109,4 @@ def test_only_reads_can_be_shadowed(route: str) -> None:
 
 def test_shadow_is_off_by_default() -> None:
     settings = load_settings(None, {}, {"upstream.url": "http://u"})
-    assert settings["shadow.candidate_api_version"] is None
+    assert settings.shadow.candidate_api_version is None

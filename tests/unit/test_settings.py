@@ -28,11 +28,11 @@ def test_reference_config_and_examples_load() -> None:
 def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
     config = _write(tmp_path, "upstream:\n  url: http://file:1\n  api_version: 4\n")
     settings = load_settings(config, {"KINVEY_GATEWAY_UPSTREAM_URL": "http://env:2"})
-    assert (settings["upstream.url"], settings.upstream_api_version) == ("http://env:2", 4)
+    assert (settings.upstream.url, settings.upstream_api_version) == ("http://env:2", 4)
     settings = load_settings(
         config, {"KINVEY_GATEWAY_UPSTREAM_URL": "http://env:2"}, {"upstream.url": "http://flag:3"}
     )
-    assert settings["upstream.url"] == "http://flag:3"
+    assert settings.upstream.url == "http://flag:3"
 
 
 @pytest.mark.parametrize(
