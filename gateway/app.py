@@ -15,7 +15,6 @@ import gc
 import logging
 import signal
 import ssl
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -30,7 +29,8 @@ from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.version_header import newest_known_version
 from gateway.observability.access_log import AccessLogger
 from gateway.observability.admin_routes import add_observability_routes
-from gateway.observability.metrics import Metrics, NullMetrics
+from gateway.observability.metrics import Metrics
+from gateway.observability.null_metrics import NullMetrics
 from gateway.proxy import Gateway
 from gateway.services import build_services
 from gateway.settings import Settings
@@ -54,7 +54,7 @@ class GatewayRuntime:
         self.registry = registry if registry is not None else CollectorRegistry()
         pin = settings.upstream_api_version
         self.newest_api_version = newest_known_version(BUNDLE.newest_version)
-        self.metrics: Any = (
+        self.metrics: Metrics = (
             Metrics(
                 self.registry,
                 version=__version__,
@@ -220,7 +220,7 @@ def _tls_verify(settings: Settings) -> bool | None:
 
 
 def _client(
-    settings: Settings, pool: Upstream | Storage, ssl_context: ssl.SSLContext, metrics: Any
+    settings: Settings, pool: Upstream | Storage, ssl_context: ssl.SSLContext, metrics: Metrics
 ) -> UpstreamClient:
     """The pooled client for ``pool`` (the upstream or the file storage section of the
     settings); its connections are counted in ``metrics``."""

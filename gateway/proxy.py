@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
@@ -33,6 +32,7 @@ from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.session_cache import TokenCache, end_sessions_after_user_save
 from gateway.kinvey.version_header import VersionRefused, newest_known_version, parse_version
 from gateway.observability.access_log import AccessLogger
+from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from gateway.shadow import bridge as shadow_bridge
 from gateway.shadow.runner import Replay, ShadowRunner
@@ -48,7 +48,7 @@ class Gateway:
         settings: Settings,
         bundle: VersionBundle,
         upstream: UpstreamClient,
-        metrics: Any,
+        metrics: Metrics,
         access_log: AccessLogger,
         services: Services,
         storage: UpstreamClient | None = None,

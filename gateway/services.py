@@ -7,7 +7,6 @@ URLs (``gateway.handler.files``) use the URL signer.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from gateway.http.storage_probe import StorageProbe
 from gateway.http.upstream import UpstreamClient
@@ -15,13 +14,14 @@ from gateway.kinvey.auth import AuthExchanges
 from gateway.kinvey.file_tickets import StorageCheck
 from gateway.kinvey.session_cache import TokenCache
 from gateway.kinvey.signing import UrlSigner
+from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from gateway.versioning.context import Services
 
 
 def build_services(
     settings: Settings,
-    metrics: Any,
+    metrics: Metrics,
     upstream: UpstreamClient | None = None,
     storage: UpstreamClient | None = None,
 ) -> Services:

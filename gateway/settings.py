@@ -25,14 +25,12 @@ from gateway.config_checks import (
     unknown_variables,
 )
 from gateway.config_schema import (
-    APP_FIELDS,
-    APP_FIELDS_BY_NAME,
-    APP_SECRET_ENV_PREFIX,
     FIELDS,
     FIELDS_BY_PATH,
     Field,
 )
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
+from gateway.settings_apps import AppPolicy, Secret, load_apps
 from gateway.settings_sections import Sections, sections_from
 
 
@@ -43,29 +41,6 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
         self.problems = problems
         self.absent_files = tuple(absent_files)  # named files that do not exist here
-
-
-class Secret(str):
-    """A string that never shows itself in repr() or printed settings."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-
-@dataclass(frozen=True, slots=True)
-class AppPolicy:
-    app_key: str
-    default_client_api_version: int | None = None
-    min_client_api_version: int = 0
-    app_secret: Secret | None = None
-    upstream_url: str | None = None
-    upstream_api_version: int | None = None
-    min_client_app_version: str | None = None
-    retired_message: str | None = None
-    report_only: bool = False
-    shadow_upstream_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,59 +110,6 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _secret(value: str | None) -> Secret | None:
-    return None if value is None else Secret(value)
-
-
-def _load_apps(
-    raw_apps: Any, environ: Mapping[str, str], load: ConfigChecks
-) -> dict[str, AppPolicy]:
-    if raw_apps is None:
-        raw_apps = {}
-    if not isinstance(raw_apps, dict):
-        load.problems.append("apps: expected a mapping of app keys")
-        return {}
-    apps: dict[str, AppPolicy] = {}
-    env_secrets = {
-        name[len(APP_SECRET_ENV_PREFIX) :]: value
-        for name, value in environ.items()
-        if name.startswith(APP_SECRET_ENV_PREFIX) and value
-    }
-    for app_key in sorted({*map(str, raw_apps), *env_secrets}):
-        raw = raw_apps.get(app_key) or {}
-        if not isinstance(raw, dict):
-            load.problems.append(f"apps.{app_key}: expected a mapping")
-            continue
-        values: dict[str, Any] = {}
-        for name, value in raw.items():
-            where = f"apps.{app_key}.{name}"
-            spec = APP_FIELDS_BY_NAME.get(str(name))
-            if spec is None:
-                load.problems.append(
-                    f"{where}: unknown setting{did_you_mean(str(name), APP_FIELDS_BY_NAME)}"
-                )
-                continue
-            ok, cast = load.cast(spec, value, where)
-            if ok:
-                values[spec.path] = cast
-        secret: Secret | None = None
-        if values.get("app_secret"):
-            secret = Secret(values["app_secret"])
-        if values.get("app_secret_file"):
-            secret = _secret(
-                load.secret_file(values["app_secret_file"], f"apps.{app_key}.app_secret_file")
-            )
-        if app_key in env_secrets:
-            secret = Secret(env_secrets[app_key])
-        policy_args = {
-            f.path: values.get(f.path, f.default)
-            for f in APP_FIELDS
-            if f.path not in {"app_secret", "app_secret_file"}
-        }
-        apps[app_key] = AppPolicy(app_key=app_key, app_secret=secret, **policy_args)
-    return apps
-
-
 def load_settings(
     config_file: str | None = None,
     environ: Mapping[str, str] | None = None,
@@ -229,13 +151,10 @@ def load_settings(
     for path, raw in (overrides or {}).items():
         if raw is not None:
             assign(FIELDS_BY_PATH[path], raw, (flag_names or {}).get(path, path))
-    apps = _load_apps(data.get("apps"), environ, load)
+    apps = load_apps(data.get("apps"), environ, load)
     check_files(values, sources, load)
     check_limits(values, sources, load)
-    signing = values["url_signing.secret"]
-    if values["url_signing.secret_file"]:
-        where = sources.get("url_signing.secret_file", "url_signing.secret_file")
-        signing = load.secret_file(values["url_signing.secret_file"], where)
+    signing = _signing_secret(values, sources, load)
     previous = _previous_signing_secrets(values, sources, load)
     if load.problems:
         raise ConfigError(*load.problems, absent_files=load.absent)
@@ -243,11 +162,21 @@ def load_settings(
         **sections_from(values),
         values=values,
         apps=apps,
-        url_signing_secret=Secret(signing) if signing else None,
+        url_signing_secret=signing,
         url_signing_previous_secrets=previous,
         sources=sources,
         unchecked_files=tuple(load.unchecked),
     )
+
+
+def _signing_secret(
+    values: Mapping[str, Any], sources: Mapping[str, str], load: ConfigChecks
+) -> Secret | None:
+    signing = values["url_signing.secret"]
+    if values["url_signing.secret_file"]:
+        where = sources.get("url_signing.secret_file", "url_signing.secret_file")
+        signing = load.secret_file(values["url_signing.secret_file"], where)
+    return Secret(signing) if signing else None
 
 
 def _previous_signing_secrets(

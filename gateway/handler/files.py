@@ -20,7 +20,6 @@ app's target (``policy``), the upstream call and the error answers are the proxy
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -41,6 +40,7 @@ from gateway.kinvey.errors import KinveyError, for_v0_client
 from gateway.kinvey.file_tickets import RemovalTicket, UploadTicket, redeem, token_of
 from gateway.kinvey.json_body import BodyDecodeError, decode_json, encode_json
 from gateway.kinvey.signing import SignatureRefused, UrlSigner
+from gateway.observability.metrics import Metrics
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.context import Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
@@ -70,7 +70,7 @@ class GatewayFiles:
         targets: AppTargets,
         translation: Translation,
         calls: UpstreamCall,
-        metrics: Any,
+        metrics: Metrics,
         services: Services,
         bundle: VersionBundle,
         storage: UpstreamClient,

@@ -8,7 +8,6 @@ made once per app at start: the request path only looks the app up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -16,7 +15,9 @@ from gateway.exchange import Exchange
 from gateway.kinvey.client_identity import identify
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.release_policy import REFUSED, retired_error, retirement_verdict
-from gateway.settings import AppPolicy, Settings
+from gateway.observability.metrics import Metrics
+from gateway.settings import Settings
+from gateway.settings_apps import AppPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class AppTargets:
 
 
 def retired(
-    request: web.BaseRequest, exchange: Exchange, app: AppPolicy, metrics: Any
+    request: web.BaseRequest, exchange: Exchange, app: AppPolicy, metrics: Metrics
 ) -> KinveyError | None:
     """The answer for a retired app release (release_policy), or None to serve it."""
     identity = exchange.identity = identify(request.headers)

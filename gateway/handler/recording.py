@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from aiohttp import web
 
 from gateway.exchange import Exchange, loggable_path
 from gateway.kinvey.client_identity import identify
-from gateway.observability.access_log import AccessLogger, AccessRecord
+from gateway.observability.access_log import AccessLogger
+from gateway.observability.access_record import AccessRecord
+from gateway.observability.metrics import Metrics
 
 
 def record(
-    metrics: Any,
+    metrics: Metrics,
     access_log: AccessLogger,
     pin: int,
     request: web.BaseRequest,

@@ -5,7 +5,6 @@ bounded, decoded once and charged to the buffer budget."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -17,7 +16,9 @@ from gateway.handler.upstream_call import UpstreamCall
 from gateway.kinvey.codings import offer_decodable
 from gateway.kinvey.errors import KinveyError
 from gateway.kinvey.routes import RouteMatch
-from gateway.settings import AppPolicy, Settings
+from gateway.observability.metrics import Metrics
+from gateway.settings import Settings
+from gateway.settings_apps import AppPolicy
 from gateway.versioning.bundle import Plan
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
@@ -33,7 +34,7 @@ class Translation:
         self,
         settings: Settings,
         services: Services,
-        metrics: Any,
+        metrics: Metrics,
         calls: UpstreamCall,
         answers: Answers,
     ) -> None:

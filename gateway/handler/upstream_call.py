@@ -17,7 +17,8 @@ from gateway.http import headers as header_rules
 from gateway.http.budget import BufferBudget, Held
 from gateway.http.upstream import UpstreamClient, UpstreamError
 from gateway.kinvey.errors import KinveyError
-from gateway.observability.metrics import NullMetrics
+from gateway.observability.metrics import Metrics
+from gateway.observability.null_metrics import NullMetrics
 from gateway.versioning.model import ResponseInfo
 
 # A module attribute (not a direct call) so a test can count body buffering.
@@ -28,7 +29,7 @@ Body = bytes | Any | None  # bytes, a stream of the client's body, or none
 
 class UpstreamCall:
     def __init__(
-        self, upstream: UpstreamClient, metrics: Any, max_body: int, buffers: BufferBudget
+        self, upstream: UpstreamClient, metrics: Metrics, max_body: int, buffers: BufferBudget
     ) -> None:
         self.upstream = upstream
         self.metrics = metrics

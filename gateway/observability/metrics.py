@@ -1,4 +1,4 @@
-"""Every ``kgw_`` metric: names, labels and buckets in one place (docs/observability.md).
+"""Counting the ``kgw_`` metrics on the hot path (the families: ``metric_families.py``).
 
 The proxy calls one method per event, on the hot path of every request. So label values are
 normalised once per distinct argument tuple and the resulting cells cached in dicts keyed by
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from itertools import product
 from typing import Final, TypeVar
 
 from prometheus_client import (
@@ -26,18 +25,10 @@ from prometheus_client import (
 from gateway.kinvey.client_identity import ClientIdentity
 from gateway.kinvey.version_header import KINVEY_NEWEST_VERSION
 from gateway.observability import labels as lbl
+from gateway.observability.metric_families import LATENCY_BUCKETS, GatewayFamilies
 from gateway.observability.releases import DEFAULT_TOP_K, ReleaseMetrics
-from gateway.observability.series import (
-    Cell,
-    CounterSet,
-    GaugeReading,
-    HistogramSet,
-    SeriesCollector,
-)
+from gateway.observability.series import Cell, GaugeReading, SeriesCollector
 
-LATENCY_BUCKETS: Final = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0,
-)  # fmt: skip
 _BOUNDS: Final = LATENCY_BUCKETS
 _SUM: Final = len(LATENCY_BUCKETS) + 1  # index of the sum in a histogram cell
 # Raw-argument cache entries per method; far above real traffic's distinct combinations.
@@ -68,125 +59,32 @@ class Metrics:
         ``newest_api_version``: the newest version the gateway knows (from the change bundle)."""
         self._newest_api_version = newest_api_version
         self.releases = ReleaseMetrics(release_top_k, newest_api_version)
-        self._requests = CounterSet(
-            "kgw_http_requests",
-            "Requests answered to clients, by method, route, status code and client API version.",
-            ("method", "route", "code", "api_version"),
-        )
-        self._request_duration = HistogramSet(
-            "kgw_http_request_duration_seconds",
-            "Time from receiving a request to finishing its response, as the client sees it.",
-            ("method", "route", "status_class"),
-            LATENCY_BUCKETS,
-        )
-        self._upstream_duration = HistogramSet(
-            "kgw_upstream_request_duration_seconds",
-            "Time of each call to the upstream (status_class 'error' when it gave no status).",
-            ("route", "status_class"),
-            LATENCY_BUCKETS,
-        )
-        self._upstream_requests = CounterSet(
-            "kgw_upstream_requests",
-            "Calls to the upstream by outcome (ok means an HTTP response of any status arrived).",
-            ("route", "outcome"),
-        )
-        self._storage_requests = CounterSet(
-            "kgw_storage_requests",
-            "Calls to file storage (not the upstream): the probe for a file's bytes and the "
-            "uploads made for old clients, by kind and outcome.",
-            ("kind", "outcome"),
-        )
-        self._translations = CounterSet(
-            "kgw_translations", "Version changes applied, by change and direction.",
-            ("change", "direction"),
-        )  # fmt: skip
-        self._translation_errors = CounterSet(
-            "kgw_translation_errors",
-            "Version changes that raised while translating (a bug in a change file).",
-            ("change",),
-        )
-        self._translation_refusals = CounterSet(
-            "kgw_translation_refusals",
-            "Requests a version change answered itself with a Kinvey error, by change and error.",
-            ("change", "error"),
-        )
-        self._auth_exchanges = CounterSet(
-            "kgw_auth_exchanges",
-            "Extra upstream auth calls the gateway made for old clients (login on their behalf).",
-            ("kind", "result", "cache"),
-        )
-        self._connections_created = CounterSet(
-            "kgw_upstream_connections_created", "Upstream TCP/TLS connections opened."
-        )
-        self._connections_reused = CounterSet(
-            "kgw_upstream_connections_reused",
-            "Upstream requests sent on a pooled keep-alive connection.",
-        )
-        self._request_bytes = CounterSet(
-            "kgw_http_request_size_bytes", "Request body bytes received from clients.", ("route",)
-        )
-        self._response_bytes = CounterSet(
-            "kgw_http_response_size_bytes", "Response body bytes sent to clients.", ("route",)
-        )
-        self._gateway_errors = CounterSet(
-            "kgw_gateway_errors",
-            "Answers the gateway made itself instead of relaying the upstream's, by reason.",
-            ("reason",),
-        )
+        families = self._families = GatewayFamilies()
         self._in_flight = 0
         tls_label = "none" if tls_verify is None else str(tls_verify).lower()
         build_labels = (version, str(upstream_api_version), tls_label)
-        self._created_cell = self._connections_created.cell()
-        self._reused_cell = self._connections_reused.cell()
+        in_flight = GaugeReading(
+            "kgw_http_requests_in_flight",
+            "Client requests being handled right now.",
+            lambda: [((), float(self._in_flight))],
+        )
+        build_info = GaugeReading(
+            "kgw_build_info",
+            "Always 1; labels carry the gateway version and its upstream pin.",
+            lambda: [(build_labels, 1.0)],
+            ("version", "upstream_api_version", "tls_verify"),
+        )
         registry.register(
-            SeriesCollector(
-                [
-                    self._requests,
-                    self._request_duration,
-                    self._upstream_duration,
-                    self._upstream_requests,
-                    self._storage_requests,
-                    self._translations,
-                    self._translation_errors,
-                    self._translation_refusals,
-                    self._auth_exchanges,
-                    GaugeReading(
-                        "kgw_http_requests_in_flight",
-                        "Client requests being handled right now.",
-                        lambda: [((), float(self._in_flight))],
-                    ),
-                    self._connections_created,
-                    self._connections_reused,
-                    self._request_bytes,
-                    self._response_bytes,
-                    self._gateway_errors,
-                    GaugeReading(
-                        "kgw_build_info",
-                        "Always 1; labels carry the gateway version and its upstream pin.",
-                        lambda: [(build_labels, 1.0)],
-                        ("version", "upstream_api_version", "tls_verify"),
-                    ),
-                    *self.releases.series(),
-                ]
-            )
+            SeriesCollector([*families.series(), in_flight, build_info, *self.releases.series()])
         )
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
-
-        # Series over small fixed label sets start at 0, so "no errors" reads as 0, not "no data",
-        # and rate()/increase() see the first error.
-        self._gateway_error_cells = {
-            reason: self._gateway_errors.cell(reason)
-            for reason in (*lbl.GATEWAY_ERROR_REASONS, lbl.OTHER_VALUE)
-        }
-        self._storage_cells = {
-            (kind, outcome): self._storage_requests.cell(kind, outcome)
-            for kind, outcome in product(lbl.STORAGE_KINDS, lbl.UPSTREAM_OUTCOMES)
-        }
-        for kind, result, cache in product(lbl.AUTH_KINDS, lbl.AUTH_RESULTS, lbl.AUTH_CACHE):
-            self._auth_exchanges.cell(kind, result, cache)
-
+        self._created_cell = families.connections_created.cell()
+        self._reused_cell = families.connections_reused.cell()
+        self._gateway_error_cells = families.gateway_error_cells()
+        self._storage_cells = families.storage_cells()
+        families.start_auth_exchanges()
         self._request_cells: dict[tuple[str, str, int, int | None], _RequestCells] = {}
         self._upstream_cells: dict[tuple[str, int | None, str], _UpstreamCells] = {}
         self._translation_cells: dict[tuple[str, str], Cell] = {}
@@ -255,7 +153,7 @@ class Metrics:
         cell = self._translation_cells.get((change, direction))
         if cell is None:
             folded = lbl.one_of(direction, lbl.TRANSLATION_DIRECTIONS)
-            cell = self._translations.cell(change, folded)
+            cell = self._families.translations.cell(change, folded)
             _remember(self._translation_cells, (change, direction), cell)
             self._translation_error_cell(change)  # its error count exists (at 0) from now on
         cell[0] += 1
@@ -268,7 +166,9 @@ class Metrics:
         cells = self._refusal_cells.get((change, error))
         if cells is None:
             cells = (
-                self._translation_refusals.cell(change, lbl.one_of(error, lbl.KINVEY_ERRORS)),
+                self._families.translation_refusals.cell(
+                    change, lbl.one_of(error, lbl.KINVEY_ERRORS)
+                ),
                 self._gateway_error_cells[lbl.refusal_reason(error)],
             )
             _remember(self._refusal_cells, (change, error), cells)
@@ -279,7 +179,7 @@ class Metrics:
         key = (kind, result, cache)
         cell = self._auth_cells.get(key)
         if cell is None:
-            cell = self._auth_exchanges.cell(
+            cell = self._families.auth_exchanges.cell(
                 lbl.one_of(kind, lbl.AUTH_KINDS),
                 lbl.one_of(result, lbl.AUTH_RESULTS),
                 lbl.one_of(cache, lbl.AUTH_CACHE),
@@ -301,15 +201,15 @@ class Metrics:
         method, route, status, api_version = key
         m, r = lbl.method_label(method), lbl.route_label(route)
         cells = (
-            self._requests.cell(
+            self._families.requests.cell(
                 m,
                 r,
                 lbl.code_label(status),
                 lbl.api_version_label(api_version, self._newest_api_version),
             ),
-            self._request_duration.cell(m, r, lbl.status_class_label(status)),
-            self._request_bytes.cell(r),
-            self._response_bytes.cell(r),
+            self._families.request_duration.cell(m, r, lbl.status_class_label(status)),
+            self._families.request_bytes.cell(r),
+            self._families.response_bytes.cell(r),
         )
         _remember(self._request_cells, key, cells)
         return cells
@@ -318,8 +218,8 @@ class Metrics:
         route, status, outcome = key
         r = lbl.route_label(route)
         cells = (
-            self._upstream_requests.cell(r, lbl.one_of(outcome, lbl.UPSTREAM_OUTCOMES)),
-            self._upstream_duration.cell(r, lbl.status_class_label(status)),
+            self._families.upstream_requests.cell(r, lbl.one_of(outcome, lbl.UPSTREAM_OUTCOMES)),
+            self._families.upstream_duration.cell(r, lbl.status_class_label(status)),
         )
         _remember(self._upstream_cells, key, cells)
         return cells
@@ -327,71 +227,9 @@ class Metrics:
     def _translation_error_cell(self, change: str) -> Cell:
         cell = self._translation_error_cells.get(change)
         if cell is None:
-            cell = self._translation_errors.cell(change)
+            cell = self._families.translation_errors.cell(change)
             _remember(self._translation_error_cells, change, cell)
         return cell
-
-
-class NullMetrics(Metrics):
-    """The same calls, doing nothing: ``metrics.enabled: false`` and the benchmark baseline."""
-
-    enabled = False
-
-    def __init__(self) -> None:  # registers nothing, on purpose
-        pass
-
-    def register_changes(self, changes: Iterable[str]) -> None:
-        pass
-
-    def request_started(self) -> None:
-        pass
-
-    def request_finished(
-        self,
-        *,
-        method: str,
-        route: str,
-        status: int,
-        api_version: int | None,
-        duration: float,
-        request_bytes: int,
-        response_bytes: int,
-    ) -> None:
-        pass
-
-    def client_request(
-        self, identity: ClientIdentity, api_version: int | None, refusal: str | None, now: float
-    ) -> None:
-        pass
-
-    def upstream_finished(
-        self, *, route: str, status: int | None, outcome: str, duration: float
-    ) -> None:
-        pass
-
-    def storage_finished(self, kind: str, outcome: str) -> None:
-        pass
-
-    def translation_applied(self, change: str, direction: str) -> None:
-        pass
-
-    def translation_failed(self, change: str) -> None:
-        pass
-
-    def translation_refused(self, change: str, error: str) -> None:
-        pass
-
-    def auth_exchange(self, kind: str, result: str, cache: str) -> None:
-        pass
-
-    def gateway_error(self, reason: str) -> None:
-        pass
-
-    def connection_opened(self) -> None:
-        pass
-
-    def connection_reused(self) -> None:
-        pass
 
 
 def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:

@@ -14,7 +14,7 @@ import pytest
 from gateway.http.storage_probe import StorageProbe
 from gateway.kinvey.file_tickets import RemovalTicket, StorageCheck, UploadTicket, redeem, token_of
 from gateway.kinvey.signing import UrlSigner
-from gateway.settings import AppPolicy, Secret
+from gateway.settings_apps import AppPolicy, Secret
 from gateway.versioning import RequestInfo, ResponseInfo
 from gateway.versioning.context import Services
 from tests.changes.support import FakeUpstream, answering, make_request, run

@@ -14,13 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.observability.access_log import (
-    AccessLogger,
-    AccessRecord,
-    configure_logging,
-    format_record,
-    record_fields,
-)
+from gateway.observability.access_log import AccessLogger, configure_logging
+from gateway.observability.access_record import AccessRecord, format_record, record_fields
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = [

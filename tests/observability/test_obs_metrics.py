@@ -14,7 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.http.upstream import UpstreamClient
 from gateway.kinvey.client_identity import ClientIdentity
 from gateway.observability import metrics as metrics_module
-from gateway.observability.metrics import LATENCY_BUCKETS, Metrics, NullMetrics
+from gateway.observability.metric_families import LATENCY_BUCKETS
+from gateway.observability.metrics import Metrics
+from gateway.observability.null_metrics import NullMetrics
 from tests.conftest import StartUpstream
 from tests.observability.tools import require_binary
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.observability.access_log import _json_seconds, _seconds
+from gateway.observability.access_record import _json_seconds, _seconds
 
 EDGES = [
     0.0, 1e-7, 5e-7, 4.9999999e-07, 9.99999e-05, 9.9999949e-05, 1e-4, 0.00010000049, 0.0005,

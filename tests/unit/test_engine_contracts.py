@@ -17,7 +17,8 @@ import logging
 import pytest
 
 from gateway.kinvey.errors import KinveyError
-from gateway.observability.metrics import Metrics, NullMetrics
+from gateway.observability.metrics import Metrics
+from gateway.observability.null_metrics import NullMetrics
 from gateway.versioning import (
     ERRORS,
     SUCCESS,
