@@ -56,6 +56,13 @@ class Exchange:
         self.refusal: str | None = None  # release_policy verdict: refused / report_only
         self.held: Held | None = None  # the share of the buffer budget, once one is charged
 
+    def release(self) -> None:
+        """Give back what the request holds: upstream answers opened, its buffer budget."""
+        for opened in self.opened:
+            opened.release()
+        if self.held is not None:
+            self.held.release()
+
 
 def origin_form(request: web.BaseRequest) -> str | None:
     """The path and query to forward; an absolute-form target never picks the host."""

@@ -18,7 +18,7 @@ from aiohttp import web
 from gateway.exchange import Exchange, origin_form
 from gateway.handler.answers import Answer, Answers, ask_retry_later, error_answer
 from gateway.handler.files import GatewayFiles
-from gateway.handler.policy import AppTargets, retired
+from gateway.handler.policy import AppTarget, AppTargets, retired
 from gateway.handler.preflight import local_preflight, preflight
 from gateway.handler.recording import record
 from gateway.handler.translated import Translation
@@ -29,6 +29,7 @@ from gateway.http.streaming import ClientTooSlow, RelayAborted, client_body
 from gateway.http.upstream import UpstreamClient
 from gateway.kinvey import cors, routes
 from gateway.kinvey.errors import KinveyError
+from gateway.kinvey.routes import RouteMatch
 from gateway.kinvey.session_cache import TokenCache, end_sessions_after_user_save
 from gateway.kinvey.version_header import VersionRefused, newest_known_version, parse_version
 from gateway.observability.access_log import AccessLogger
@@ -70,10 +71,6 @@ class Gateway:
         self.calls = UpstreamCall(upstream, metrics, max_body, self.buffers)
         self.answers = Answers(settings.public_base_url, self.body_timeout)
         self.translation = Translation(settings, services, metrics, self.calls, self.answers)
-        # What shadow replays use (gateway/shadow/bridge.py: ShadowHost).
-        self.send_upstream = self.calls.send
-        self.client_headers = self.answers.client_headers
-        self.public_base = self.answers.public_base
         # Set by the runtime when shadow comparison is configured (see gateway/shadow/).
         self.shadow: ShadowRunner | None = None
         # Routes the gateway answers itself (storage: the file storage client, see files.py).
@@ -116,41 +113,22 @@ class Gateway:
             status = 499
             raise
         finally:
-            for opened in exchange.opened:
-                opened.release()
-            if exchange.held is not None:
-                exchange.held.release()
+            exchange.release()
             self.in_flight -= 1
             record(
                 self.metrics, self.access_log, self.pin, request, exchange, status, started, sent
             )
 
     async def _dispatch(self, request: web.BaseRequest, exchange: Exchange) -> Answer:
-        raw_path = origin_form(request)
-        if raw_path is None:
-            error = KinveyError("BadRequest", debug="invalid request target")
-            return error_answer(request, exchange, error, None)
-        unclear = routes.unclear_path(raw_path)
-        if unclear is not None:
-            self.metrics.gateway_error("bad_request")
-            error = KinveyError("BadRequest", debug=unclear)
-            return error_answer(request, exchange, error, None)
-        match = routes.match(raw_path)
-        exchange.route = match.name
-        if self.in_flight > self.max_in_flight:
-            self.metrics.gateway_error("overloaded")
-            error = KinveyError(
-                "KinveyInternalErrorRetry",
-                status=503,
-                debug="the gateway is overloaded; retry later",
-            )
-            return error_answer(request, exchange, error, None)
+        classified = self._classify(request, exchange)
+        if isinstance(classified, KinveyError):
+            return error_answer(request, exchange, classified, None)
+        raw_path, match = classified
         is_preflight = cors.is_preflight(request.method, request.headers)
         local = self.local.get(match.name)
         if local is not None:
             return local_preflight(request) if is_preflight else await local(request, exchange)
         target = self.targets.of(match.app_key)
-        app, pin, base_url = target.app, target.pin, target.base_url
         if is_preflight:
             return await preflight(request, exchange, target, raw_path, self.calls, self.answers)
         version = parse_version(
@@ -163,10 +141,46 @@ class Gateway:
             self.metrics.gateway_error("version_not_available")
             return error_answer(request, exchange, version.error, version.echo)
         exchange.client_version = version
+        app = target.app
         if app is not None and app.min_client_app_version is not None:
             refused = retired(request, exchange, app, self.metrics)
             if refused is not None:
                 return error_answer(request, exchange, refused, version, version)
+        return await self._send(request, exchange, target, raw_path, match, version)
+
+    def _classify(
+        self, request: web.BaseRequest, exchange: Exchange
+    ) -> tuple[str, RouteMatch] | KinveyError:
+        """The path to forward and its route, or why the request is refused before anything."""
+        raw_path = origin_form(request)
+        if raw_path is None:
+            return KinveyError("BadRequest", debug="invalid request target")
+        unclear = routes.unclear_path(raw_path)
+        if unclear is not None:
+            self.metrics.gateway_error("bad_request")
+            return KinveyError("BadRequest", debug=unclear)
+        match = routes.match(raw_path)
+        exchange.route = match.name
+        if self.in_flight > self.max_in_flight:
+            self.metrics.gateway_error("overloaded")
+            return KinveyError(
+                "KinveyInternalErrorRetry",
+                status=503,
+                debug="the gateway is overloaded; retry later",
+            )
+        return raw_path, match
+
+    async def _send(
+        self,
+        request: web.BaseRequest,
+        exchange: Exchange,
+        target: AppTarget,
+        raw_path: str,
+        match: RouteMatch,
+        version: int,
+    ) -> Answer:
+        """Plan, send (passed through or translated) and answer an admitted request."""
+        pin, base_url = target.pin, target.base_url
         stream = client_body(request.content, self.body_timeout) if request.body_exists else None
         if stream is not None and expects_continue(request):
             stream = continued(request, stream)

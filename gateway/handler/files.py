@@ -28,7 +28,7 @@ from yarl import URL
 from gateway.exchange import Exchange, new_request_id
 from gateway.handler.answers import Answer, body_bytes, error_answer
 from gateway.handler.policy import AppTargets
-from gateway.handler.translated import Translation
+from gateway.handler.translated import Translation, hooks_request
 from gateway.handler.upstream_call import UpstreamCall
 from gateway.http import headers as header_rules
 from gateway.http.expect import send_continue
@@ -43,7 +43,7 @@ from gateway.kinvey.signing import SignatureRefused, UrlSigner
 from gateway.observability.metrics import Metrics
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.context import Services
-from gateway.versioning.model import RequestInfo, ResponseInfo
+from gateway.versioning.model import ResponseInfo
 
 FILES_API_VERSION = 3  # the removal is the call a v3 client makes
 # What an old client's PUT may say about its bytes; nothing else (its Kinvey credentials
@@ -148,14 +148,14 @@ class GatewayFiles:
         headers: CIMultiDict[str] = CIMultiDict()
         # The URL holds no credentials of the client's: the app's own delete the file.
         headers["Authorization"] = basic_header(ticket.app_key, app.app_secret)
-        info = RequestInfo(
-            method="DELETE",
-            raw_path=ticket.upstream_path,
-            route=routes.match(ticket.upstream_path),
-            headers=headers,
-            client_version=FILES_API_VERSION,
-            upstream_version=target.pin,
-            context=self.translation.context(request, exchange, app),
+        info = hooks_request(
+            "DELETE",
+            ticket.upstream_path,
+            routes.match(ticket.upstream_path),
+            headers,
+            FILES_API_VERSION,
+            target.pin,
+            self.translation.context(request, exchange, app),
             body=b"",
         )
         plan = self.bundle.plan(FILES_API_VERSION, target.pin, "DELETE", info.route.name)

@@ -4,7 +4,7 @@ bounded, decoded once and charged to the buffer budget."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -22,7 +22,7 @@ from gateway.settings_apps import AppPolicy
 from gateway.versioning.bundle import Plan
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.model import RequestInfo, ResponseInfo
-from gateway.versioning.pipeline import run_plan
+from gateway.versioning.pipeline import Send, run_plan
 
 # A module attribute (not a direct call) so a test can count body buffering.
 _read_bounded = read_request_body
@@ -68,20 +68,16 @@ class Translation:
         stream: AsyncIterator[bytes] | None,
         preread: bytes | None,
     ) -> RequestInfo:
-        """The client's request as the hooks see it (their copy of its headers)."""
-        headers = CIMultiDict(request.headers)
-        accept_encoding = headers.get("Accept-Encoding")
-        if accept_encoding is not None:
-            # A change may read the answer: never ask for a coding the gateway cannot decode.
-            headers["Accept-Encoding"] = offer_decodable(accept_encoding)
-        return RequestInfo(
-            method=request.method,
-            raw_path=raw_path,
-            route=match,
-            headers=headers,
-            client_version=version,
-            upstream_version=target.pin,
-            context=self.context(request, exchange, target.app),
+        """The client's request as the hooks see it."""
+        context = self.context(request, exchange, target.app)
+        return hooks_request(
+            request.method,
+            raw_path,
+            match,
+            request.headers,
+            version,
+            target.pin,
+            context,
             stream=stream,
             body=preread,
         )
@@ -109,17 +105,62 @@ class Translation:
                 self.metrics.gateway_error(_REFUSALS.get(error.status_code, "bad_request"))
                 return error
 
-        async def send(outgoing: RequestInfo) -> ResponseInfo:
-            body = outgoing.body if outgoing.body is not None else outgoing.stream
-            return await self.calls.send(
-                request,
-                exchange,
-                base_url,
-                outgoing.method,
-                outgoing.raw_path,
-                outgoing.headers,
-                outgoing.upstream_version,
-                body,
-            )
+        return await run_plan(plan, info, upstream_sender(self.calls, request, exchange, base_url))
 
-        return await run_plan(plan, info, send)
+
+def hooks_request(
+    method: str,
+    raw_path: str,
+    match: RouteMatch,
+    headers: Mapping[str, str],
+    version: int,
+    pin: int,
+    context: ExchangeContext,
+    *,
+    stream: AsyncIterator[bytes] | None = None,
+    body: bytes | None = None,
+) -> RequestInfo:
+    """A request as the hooks see it: their own copy of its headers, asking the upstream only
+    for codings the gateway can decode (a change may read the answer)."""
+    copied = CIMultiDict(headers)
+    accept_encoding = copied.get("Accept-Encoding")
+    if accept_encoding is not None:
+        copied["Accept-Encoding"] = offer_decodable(accept_encoding)
+    return RequestInfo(
+        method=method,
+        raw_path=raw_path,
+        route=match,
+        headers=copied,
+        client_version=version,
+        upstream_version=pin,
+        context=context,
+        stream=stream,
+        body=body,
+    )
+
+
+def upstream_sender(
+    calls: UpstreamCall,
+    request: web.BaseRequest,
+    exchange: Exchange,
+    base_url: str,
+    *,
+    counted: bool = True,
+) -> Send:
+    """The pipeline's innermost step: the request as the hooks left it, to the upstream."""
+
+    async def send(outgoing: RequestInfo) -> ResponseInfo:
+        body = outgoing.body if outgoing.body is not None else outgoing.stream
+        return await calls.send(
+            request,
+            exchange,
+            base_url,
+            outgoing.method,
+            outgoing.raw_path,
+            outgoing.headers,
+            outgoing.upstream_version,
+            body,
+            counted,
+        )
+
+    return send

@@ -6,7 +6,7 @@ reads it)."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import AsyncIterable
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -24,7 +24,7 @@ from gateway.versioning.model import ResponseInfo
 # A module attribute (not a direct call) so a test can count body buffering.
 _read_upstream = read_translatable
 _UNCOUNTED = NullMetrics()  # for the shadow calls of gateway/shadow/: no client traffic
-Body = bytes | Any | None  # bytes, a stream of the client's body, or none
+Body = bytes | AsyncIterable[bytes] | None  # bytes, a stream of the client's body, or none
 
 
 class UpstreamCall:

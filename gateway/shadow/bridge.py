@@ -1,9 +1,10 @@
 """Where shadow comparison meets the request handler: take a sample, keep the client's answer,
 and replay the request at another pin through the same changes.
 
-A replay runs the handler's own steps (plan, hooks, upstream call, the client's headers: the
-``ShadowHost`` below, which ``gateway.proxy.Gateway`` is), so the candidate answer is what the
-client would have received; it is counted in no request, upstream or translation metric.
+A replay runs the handler's own steps (the hooks' view of the request, the plan, the one
+upstream call, the client's headers: through the ``ShadowHost`` below, which
+``gateway.proxy.Gateway`` is), so the candidate answer is what the client would have
+received; it is counted in no request, upstream or translation metric.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
 from gateway.exchange import BodyTooLarge, Exchange, read_bounded
-from gateway.kinvey.codings import offer_decodable
+from gateway.handler.answers import Answers
+from gateway.handler.translated import hooks_request, upstream_sender
+from gateway.handler.upstream_call import UpstreamCall
 from gateway.kinvey.routes import RouteMatch
 from gateway.settings import Settings
 from gateway.shadow.runner import (
@@ -28,7 +31,6 @@ from gateway.shadow.runner import (
 from gateway.versioning.bundle import VersionBundle
 from gateway.versioning.context import ExchangeContext, Services
 from gateway.versioning.metrics import NO_METRICS
-from gateway.versioning.model import RequestInfo, ResponseInfo
 from gateway.versioning.pipeline import run_plan
 
 
@@ -43,24 +45,8 @@ class ShadowHost(Protocol):
     max_in_flight: int
     newest: int
 
-    async def send_upstream(
-        self,
-        request: web.BaseRequest,
-        exchange: Exchange,
-        base_url: str,
-        method: str,
-        raw_path: str,
-        incoming: CIMultiDict[str] | CIMultiDictProxy[str],
-        upstream_version: int,
-        body: bytes | None,
-        counted: bool = True,
-    ) -> ResponseInfo: ...
-
-    def client_headers(
-        self, request: web.BaseRequest, result: ResponseInfo, version: int | None, base_url: str
-    ) -> CIMultiDict[str]: ...
-
-    def public_base(self, request: web.BaseRequest) -> str: ...
+    calls: UpstreamCall
+    answers: Answers
 
 
 async def replay_of(
@@ -105,50 +91,31 @@ def fetcher(gateway: ShadowHost) -> Fetch:
         context = ExchangeContext(
             gateway.settings,
             app,
-            gateway.public_base(origin),
+            gateway.answers.public_base(origin),
             gateway.services,
             NO_METRICS,
             exchange.applied,
         )
-        headers = CIMultiDict(replay.headers)
-        if "Accept-Encoding" in headers:  # the answer is read: only codings the gateway undoes
-            headers["Accept-Encoding"] = offer_decodable(headers["Accept-Encoding"])
-        info = RequestInfo(
-            method=replay.method,
-            raw_path=replay.raw_path,
-            route=replay.route,
-            headers=headers,
-            client_version=replay.client_version,
-            upstream_version=pin,
-            context=context,
+        info = hooks_request(
+            replay.method,
+            replay.raw_path,
+            replay.route,
+            replay.headers,
+            replay.client_version,
+            pin,
+            context,
             body=replay.body,
         )
-
-        async def send(outgoing: RequestInfo) -> ResponseInfo:
-            return await gateway.send_upstream(
-                origin,
-                exchange,
-                base_url,
-                outgoing.method,
-                outgoing.raw_path,
-                outgoing.headers,
-                outgoing.upstream_version,
-                outgoing.body,
-                counted=False,
-            )
-
+        send = upstream_sender(gateway.calls, origin, exchange, base_url, counted=False)
         try:
             plan = gateway.bundle.plan(replay.client_version, pin, replay.method, replay.route.name)
             result = await run_plan(plan, info, send)
             if exchange.outcome != "ok":
                 raise ShadowFetchFailed(f"{exchange.outcome} at {base_url}")
             body = await result.load() if result.body is None else result.body
-            shown = gateway.client_headers(origin, result, replay.client_version, base_url)
+            shown = gateway.answers.client_headers(origin, result, replay.client_version, base_url)
         finally:
-            for opened in exchange.opened:
-                opened.release()
-            if exchange.held is not None:
-                exchange.held.release()
+            exchange.release()
         return Captured(result.status, shown, body)
 
     return fetch
