@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -34,44 +34,53 @@ def _bucket_totals(samples: Iterable[Sample]) -> list[list[float | None]]:
     return [[None if math.isinf(le) else le, count] for le, count in sorted(by_le.items())]
 
 
+def _status_class(labels: dict[str, str]) -> str:
+    code = labels["code"]
+    return f"{code[0]}xx" if code[0].isdigit() else code
+
+
+# counter sample -> the snapshot totals it adds to, each keyed by what the labels say
+_TOTALS: dict[str, tuple[tuple[str, Callable[[dict[str, str]], str]], ...]] = {
+    "kgw_http_requests_total": (
+        ("requests_by_api_version", lambda labels: labels["api_version"]),
+        ("requests_by_status_class", _status_class),
+    ),
+    "kgw_translations_total": (("translations_by_change", lambda labels: labels["change"]),),
+    "kgw_translation_errors_total": (
+        ("translation_errors_by_change", lambda labels: labels["change"]),
+    ),
+    "kgw_gateway_errors_total": (("gateway_errors_by_reason", lambda labels: labels["reason"]),),
+    "kgw_upstream_requests_total": (
+        ("upstream_requests_by_outcome", lambda labels: labels["outcome"]),
+    ),
+    "kgw_auth_exchanges_total": (
+        ("auth_exchanges", lambda labels: f"{labels['kind']}/{labels['result']}"),
+    ),
+}
+# histogram bucket sample -> the snapshot's buckets, summed over label sets
+_BUCKETS = {
+    "kgw_http_request_duration_seconds_bucket": "latency_buckets",
+    "kgw_upstream_request_duration_seconds_bucket": "upstream_latency_buckets",
+}
+
+
 def dashboard_snapshot(
     registry: CollectorRegistry, *, upstream_api_version: int, newest_api_version: int
 ) -> Snapshot:
-    by_version: dict[str, float] = {}
-    by_class: dict[str, float] = {}
-    translations: dict[str, float] = {}
-    translation_errors: dict[str, float] = {}
-    gateway_errors: dict[str, float] = {}
-    upstream_outcomes: dict[str, float] = {}
-    auth: dict[str, float] = {}
-    latency: list[Sample] = []
-    upstream_latency: list[Sample] = []
+    totals: dict[str, dict[str, float]] = {key: {} for adds in _TOTALS.values() for key, _ in adds}
+    buckets: dict[str, list[Sample]] = {key: [] for key in _BUCKETS.values()}
     single: dict[str, float] = {}
     build: dict[str, str] = {}
     release_samples: list[Sample] = []
     shadow: dict[str, dict[str, dict[str, float]]] = {}
-
     for family in registry.collect():
         for sample in family.samples:
             name, labels, value = sample.name, sample.labels, sample.value
-            if name == "kgw_http_requests_total":
-                _add(by_version, labels["api_version"], value)
-                code = labels["code"]
-                _add(by_class, f"{code[0]}xx" if code[0].isdigit() else code, value)
-            elif name == "kgw_http_request_duration_seconds_bucket":
-                latency.append(sample)
-            elif name == "kgw_upstream_request_duration_seconds_bucket":
-                upstream_latency.append(sample)
-            elif name == "kgw_translations_total":
-                _add(translations, labels["change"], value)
-            elif name == "kgw_translation_errors_total":
-                _add(translation_errors, labels["change"], value)
-            elif name == "kgw_gateway_errors_total":
-                _add(gateway_errors, labels["reason"], value)
-            elif name == "kgw_upstream_requests_total":
-                _add(upstream_outcomes, labels["outcome"], value)
-            elif name == "kgw_auth_exchanges_total":
-                _add(auth, f"{labels['kind']}/{labels['result']}", value)
+            if name in _TOTALS:
+                for key, keyed_by in _TOTALS[name]:
+                    _add(totals[key], keyed_by(labels), value)
+            elif name in _BUCKETS:
+                buckets[_BUCKETS[name]].append(sample)
             elif name.startswith("kgw_client_release"):
                 release_samples.append(sample)
             elif name == "kgw_shadow_comparisons_total":
@@ -81,23 +90,15 @@ def dashboard_snapshot(
                 build = dict(labels)
             elif name in _SINGLE_VALUES:
                 single[_SINGLE_VALUES[name]] = value
-
     return {
         "time": time.time(),
         "upstream_api_version": upstream_api_version,
         "api_versions": list(api_versions(newest_api_version)),  # the page's rows, in order
         "gateway_version": build.get("version", ""),
         "tls_verify": build.get("tls_verify", ""),
-        "requests_total": sum(by_version.values()),
-        "requests_by_api_version": by_version,
-        "requests_by_status_class": by_class,
-        "latency_buckets": _bucket_totals(latency),
-        "upstream_latency_buckets": _bucket_totals(upstream_latency),
-        "translations_by_change": translations,
-        "translation_errors_by_change": translation_errors,
-        "gateway_errors_by_reason": gateway_errors,
-        "upstream_requests_by_outcome": upstream_outcomes,
-        "auth_exchanges": auth,
+        "requests_total": sum(totals["requests_by_api_version"].values()),
+        **totals,
+        **{key: _bucket_totals(samples) for key, samples in buckets.items()},
         "shadow_comparisons": shadow,
         **{key: single.get(key, 0.0) for key in _SINGLE_VALUES.values()},
         "client_releases": client_releases(release_samples),
