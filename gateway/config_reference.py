@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.config_schema import APP_FIELDS, APP_SECRET_ENV_PREFIX, FIELDS
+from gateway.config_app_fields import APP_FIELDS
+from gateway.config_schema import APP_SECRET_ENV_PREFIX, FIELDS
 
 
 def _shown(value: Any) -> str:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.config_app_fields import APP_FIELDS, APP_FIELDS_BY_NAME
 from gateway.config_checks import ConfigChecks, did_you_mean
-from gateway.config_schema import APP_FIELDS, APP_FIELDS_BY_NAME, APP_SECRET_ENV_PREFIX
+from gateway.config_schema import APP_SECRET_ENV_PREFIX
 
 
 class Secret(str):

@@ -44,6 +44,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], str]] = {
             "gateway.settings",
             "gateway.settings_sections",
             "gateway.settings_apps",
+            "gateway.config_app_fields",
             "gateway.config_schema",
             "gateway.config_values",
             "gateway.config_checks",

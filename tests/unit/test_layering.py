@@ -3,9 +3,8 @@ imports included): who may import whom, no I/O in the engine, the changes or the
 knowledge, and no import cycles. The rules are ``gateway.tools.import_graph.LAYERS`` and
 ``MAY_IMPORT``; docs/architecture.md ("Layering") shows them with the package graph.
 
-A wrong import fails here with the rule it broke. The known exceptions below are imports the
-parts being reworked under issue 16 still make; each must still occur (a stale entry fails
-too), so the list only shrinks as that work lands.
+A wrong import fails here with the rule it broke. There are no exceptions: an import a rule
+forbids is fixed by moving code, or the rule is changed in ``import_graph`` with its reason.
 """
 
 from __future__ import annotations
@@ -34,33 +33,15 @@ from gateway.tools.import_graph import (
 
 REPO = PACKAGE_DIR.parent
 
-# (importing module, imported module or package) -> why it is tolerated for now.
-KNOWN_LAYER_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # issue 16 item 3 (typed settings): the newest version reaches validation by injection.
-}
-# Import cycles between modules, by their members (issue 16 item 2).
-KNOWN_CYCLES: dict[frozenset[str], str] = {}
-
-
-def _is(edge: Import, importer: str, imported: str) -> bool:
-    """``edge`` is ``importer`` importing ``imported`` or a module inside it."""
-    return edge.importer == importer and (
-        edge.imported == imported or edge.imported.startswith(imported + ".")
-    )
-
-
-def _known(edge: Import) -> bool:
-    return any(_is(edge, *known) for known in KNOWN_LAYER_EXCEPTIONS)
-
 
 def broken_rules(found: Iterable[Import]) -> list[str]:
-    """One line per import that breaks a layer rule (known exceptions left out)."""
+    """One line per import that breaks a layer rule."""
     broken = []
     for edge in found:
         source, target = layer_of(edge.importer), layer_of(edge.imported)
         if source is None or target is None:  # outside the package, or homeless (see below)
             continue
-        if source == target or target in MAY_IMPORT[source] or _known(edge):
+        if source == target or target in MAY_IMPORT[source]:
             continue
         allowed = ", ".join(sorted(MAY_IMPORT[source])) or "nothing else"
         broken.append(
@@ -118,17 +99,8 @@ def test_no_import_breaks_a_layer_rule() -> None:
     assert broken_rules(FOUND) == []
 
 
-def test_every_known_exception_still_occurs() -> None:
-    for importer, imported in KNOWN_LAYER_EXCEPTIONS:
-        assert any(_is(edge, importer, imported) for edge in FOUND), (
-            f"{importer} no longer imports {imported}: remove it from KNOWN_LAYER_EXCEPTIONS"
-        )
-
-
-def test_no_import_cycles_but_the_known_ones() -> None:
-    found = set(cycles(FOUND))
-    assert found - set(KNOWN_CYCLES) == set()
-    assert set(KNOWN_CYCLES) - found == set(), "a known cycle is gone: remove it from the list"
+def test_no_import_cycles() -> None:
+    assert cycles(FOUND) == []
 
 
 def test_a_wrong_import_fails_with_the_rule_it_broke() -> None:
