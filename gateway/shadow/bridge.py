@@ -35,7 +35,7 @@ from gateway.versioning.pipeline import run_plan
 
 
 class ShadowHost(Protocol):
-    """What a replay uses of the request handler."""
+    """What shadow comparison uses of the request handler (``gateway.proxy.Gateway``)."""
 
     settings: Settings
     services: Services
@@ -44,7 +44,6 @@ class ShadowHost(Protocol):
     in_flight: int
     max_in_flight: int
     newest: int
-
     calls: UpstreamCall
     answers: Answers
 
